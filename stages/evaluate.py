@@ -1,0 +1,79 @@
+"""evaluate@<method>: score the method's cluster assignments against the labels.
+
+Writes metrics/<method>.json (the headline row at the top level, other rows under `variants`) and the
+headline row's test-split confusion matrix as plots/<method>/confusion.csv (for `dvc plots show`) and .png.
+"""
+
+import json
+
+import numpy as np
+import pandas as pd
+
+from uvl import params as uvl_params
+from uvl.cli import CLUSTERS, METRICS, PLOTS, PREPARED, method_argument, run_stage
+from uvl.data import load_prepared
+from uvl.errors import UvlError
+from uvl.eval import hungarian_mapping, matched_confusion, row_metrics
+from uvl.io import atomic_path, write_json
+from uvl.tracking import Run
+
+
+def confusion_png(confusion: np.ndarray, title: str, path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from sklearn.metrics import ConfusionMatrixDisplay
+
+    fig, ax = plt.subplots(figsize=(6, 5.5))
+    ConfusionMatrixDisplay(confusion).plot(ax=ax, colorbar=False, values_format="d")
+    ax.set(title=title, xlabel="predicted (Hungarian-matched cluster)", ylabel="true label")
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=100)
+    plt.close(fig)
+
+
+def main() -> None:
+    name = method_argument(__doc__)
+    params = uvl_params.load()
+    data = load_prepared(PREPARED / "mnist.npz", params.data.train_limit, params.data.test_limit)
+    try:
+        meta = json.loads((CLUSTERS / name / "run.json").read_text())
+        with np.load(CLUSTERS / name / "assignments.npz") as npz:
+            rows = {row: npz[row] for row in meta["rows"]}
+    except (OSError, KeyError, ValueError) as err:
+        raise UvlError(f"{CLUSTERS / name}: missing or corrupted ({err}); run `dvc repro cluster@{name}`") from None
+    if any(r.shape != data.labels.shape for r in rows.values()):
+        raise UvlError(f"{CLUSTERS / name}: assignments do not match the data; run `dvc repro cluster@{name}`")
+
+    scores = {row: row_metrics(data.labels, assignment, data.test) for row, assignment in rows.items()}
+    headline, *others = meta["rows"]
+    metrics = {
+        **scores[headline],
+        "seed": meta["seed"],
+        "train_seconds": meta["train_seconds"],
+        "n_images": len(data.labels),
+        "n_test": len(data.labels[data.test]),
+    }
+    if others:
+        metrics["variants"] = {row: scores[row] for row in others}
+
+    labels, clusters = data.labels[data.test], rows[headline][data.test]
+    mapping = hungarian_mapping(labels, clusters)
+    plots = PLOTS / name
+    plots.mkdir(parents=True, exist_ok=True)
+    with atomic_path(plots / "confusion.csv") as tmp:
+        pd.DataFrame({"actual": labels, "predicted": mapping[clusters]}).to_csv(tmp, index=False)
+    title = f"{headline}: test split, ACC {scores[headline]['test_acc']:.1%}"
+    confusion_png(matched_confusion(labels, clusters, mapping), title, plots / "confusion.png")
+
+    run = Run.resume(meta["mlflow_run_id"])
+    run.log_metrics({f"{row}.{k}" if row != headline else k: v for row, s in scores.items() for k, v in s.items()})
+    run.log_artifact(plots / "confusion.png", "plots")
+    run.end()
+    write_json(METRICS / f"{name}.json", metrics)  # last: a metrics file means the whole chain succeeded
+
+
+if __name__ == "__main__":
+    run_stage(main)

@@ -1,0 +1,79 @@
+"""Shared fixtures: the project root, a quick copy of the project, and an isolated MLflow store."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+os.environ.setdefault("DVC_NO_ANALYTICS", "1")
+os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+
+
+def project_env(**extra: str) -> dict[str, str]:
+    """The environment a user has after `source .venv/bin/activate`, without an inherited tracking URI."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_TRACKING_URI", "DVC_"))}
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
+    env["DVC_NO_ANALYTICS"] = "1"
+    env.update(extra)
+    return env
+
+
+def run(cmd: list[str], cwd: Path, check: bool = True, **env: str) -> subprocess.CompletedProcess:
+    result = subprocess.run(cmd, cwd=cwd, env=project_env(**env), capture_output=True, text=True, timeout=900)
+    if check and result.returncode != 0:
+        raise AssertionError(f"{' '.join(cmd)} exited {result.returncode}\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+def copy_project(dest: Path, profile: str | None = "profiles/quick.yaml") -> Path:
+    """A fresh git repository holding the project's tracked files, with a profile merged into params.yaml."""
+    from uvl.profile import merged
+
+    tracked = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True).stdout
+    for name in filter(None, tracked.decode().split("\0")):
+        source = ROOT / name
+        if source.is_file():
+            (dest / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, dest / name)
+    for generated in ("dvc.lock", "metrics", "plots", "reports"):  # the copy must regenerate these
+        path = dest / generated
+        shutil.rmtree(path) if path.is_dir() else path.unlink(missing_ok=True)
+    if profile:
+        params = merged(yaml.safe_load((ROOT / "params.yaml").read_text()), yaml.safe_load((ROOT / profile).read_text()))
+        (dest / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    run(["git", "init", "-q"], dest)
+    run(["git", "add", "-A"], dest)
+    run(["git", "-c", "user.name=uvl-test", "-c", "user.email=test@localhost", "commit", "-qm", "copy"], dest)
+    return dest
+
+
+@pytest.fixture(scope="session")
+def quick_repo(tmp_path_factory) -> Path:
+    """The project copied with the quick profile, after one full `dvc repro` whose results are committed."""
+    repo = copy_project(tmp_path_factory.mktemp("quick_repo"))
+    run(["dvc", "repro"], repo)
+    run(["git", "add", "-A"], repo)
+    run(["git", "-c", "user.name=uvl-test", "-c", "user.email=test@localhost", "commit", "-qm", "repro"], repo)
+    return repo
+
+
+@pytest.fixture(scope="session")
+def mnist_arrays() -> dict[str, np.ndarray]:
+    from uvl.data import mnist
+
+    return mnist.read_package()
+
+
+@pytest.fixture
+def mlflow_store(tmp_path, monkeypatch) -> str:
+    uri = f"sqlite:///{tmp_path / 'mlflow' / 'mlflow.db'}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    return uri

@@ -1,0 +1,110 @@
+import gzip
+import hashlib
+import pickle
+
+import numpy as np
+import pytest
+
+from uvl.data import digits, idx, load_prepared, mnist
+from uvl.errors import UvlError
+
+
+def write_idx_folder(folder, arrays, compress=False):
+    folder.mkdir(exist_ok=True)
+    for name, key in mnist.ARRAY_OF_FILE.items():
+        raw = idx.encode(arrays[key])
+        if compress:
+            (folder / f"{name}.gz").write_bytes(gzip.compress(raw))
+        else:
+            (folder / name).write_bytes(raw)
+
+
+def test_package_source_reproduces_the_official_files(mnist_arrays):
+    assert mnist_arrays["train_images"].shape == (60000, 28, 28)
+    assert mnist_arrays["test_images"].shape == (10000, 28, 28)
+    for name, key in mnist.ARRAY_OF_FILE.items():
+        assert hashlib.md5(idx.encode(mnist_arrays[key])).hexdigest() == mnist.OFFICIAL_MD5[name]
+    mnist.verify(mnist_arrays, "package")
+
+
+def test_idx_round_trip():
+    array = np.arange(24, dtype=np.uint8).reshape(2, 3, 4)
+    assert np.array_equal(idx.decode(idx.encode(array), "x"), array)
+    with pytest.raises(UvlError, match="truncated"):
+        idx.decode(idx.encode(array)[:-1], "x")
+
+
+@pytest.mark.parametrize("compress", [False, True])
+def test_idx_folder_source_verifies(tmp_path, mnist_arrays, compress):
+    write_idx_folder(tmp_path / "idx", mnist_arrays, compress)
+    arrays = mnist.read_source(str(tmp_path / "idx"), tmp_path / "raw")
+    mnist.verify(arrays, "folder")
+
+
+def test_one_flipped_byte_is_a_clear_error_and_nothing_is_written(tmp_path, mnist_arrays):
+    folder = tmp_path / "idx"
+    write_idx_folder(folder, mnist_arrays)
+    raw = bytearray((folder / "t10k-images-idx3-ubyte").read_bytes())
+    raw[5000] ^= 0x01
+    (folder / "t10k-images-idx3-ubyte").write_bytes(bytes(raw))
+    out = tmp_path / "prepared" / "mnist.npz"
+    with pytest.raises(UvlError, match=r"integrity check failed for t10k-images-idx3-ubyte"):
+        mnist.prepare(str(folder), out, tmp_path / "raw")
+    assert not out.parent.exists() or not any(out.parent.iterdir())
+
+
+def test_corrupted_gzip_is_a_clear_error(tmp_path, mnist_arrays):
+    folder = tmp_path / "idx"
+    write_idx_folder(folder, mnist_arrays, compress=True)
+    path = folder / "train-labels-idx1-ubyte.gz"
+    path.write_bytes(path.read_bytes()[:-20])
+    with pytest.raises(UvlError, match="train-labels-idx1-ubyte.gz: corrupted"):
+        mnist.read_source(str(folder), tmp_path / "raw")
+
+
+def test_corrupted_package_file_is_a_clear_error(tmp_path):
+    path = tmp_path / "mnist.pkl.gz"
+    path.write_bytes(mnist.package_file().read_bytes()[:100_000])
+    with pytest.raises(UvlError, match="corrupted"):
+        mnist.read_package(path)
+
+
+def test_the_pickle_reader_refuses_anything_but_arrays(tmp_path):
+    path = tmp_path / "evil.pkl.gz"
+    with gzip.open(path, "wb") as f:
+        pickle.dump(((print, "x"), (1, 2), (3, 4)), f)
+    with pytest.raises(UvlError, match="refusing to unpickle builtins.print"):
+        mnist.read_package(path)
+
+
+def test_unknown_source_is_a_clear_error(tmp_path):
+    with pytest.raises(UvlError, match="neither 'package', 'torchvision' nor a folder"):
+        mnist.read_source("pakage", tmp_path)
+
+
+def test_load_prepared_limits_and_order(tmp_path, mnist_arrays):
+    path = tmp_path / "mnist.npz"
+    np.savez(path, **mnist_arrays)
+    data = load_prepared(path, train_limit=100, test_limit=30)
+    assert data.images.shape == (130, 28, 28) and data.n_train == 100
+    assert np.array_equal(data.labels[data.test], mnist_arrays["test_labels"][:30])
+    assert data.pixels().max() <= 1.0 and data.pixels().dtype == np.float32
+
+
+def test_load_prepared_corrupted_or_missing_file(tmp_path, mnist_arrays):
+    path = tmp_path / "mnist.npz"
+    np.savez_compressed(path, **{k: v[:50] for k, v in mnist_arrays.items()})
+    raw = bytearray(path.read_bytes())
+    raw[1000] ^= 0xFF  # inside the compressed training images
+    path.write_bytes(bytes(raw))
+    with pytest.raises(UvlError, match="mnist.npz: corrupted"):
+        load_prepared(path, None, None)
+    with pytest.raises(UvlError, match="not found"):
+        load_prepared(tmp_path / "absent.npz", None, None)
+
+
+def test_digits_in_mnist_frame():
+    images, labels = digits.mnist_like_digits()
+    assert images.shape == (1797, 28, 28) and images.dtype == np.uint8
+    assert images[:, :4].max() == 0 and images[:, -4:].max() == 0  # the 4-pixel border, as in MNIST
+    assert images.max() == 255 and set(labels) == set(range(10))

@@ -1,0 +1,72 @@
+import itertools
+
+import numpy as np
+import pytest
+from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
+
+from uvl.eval import cluster_acc, clustering_scores, hungarian_mapping, matched_confusion, most_confused_pairs, row_metrics
+
+
+def brute_force_acc(labels, clusters):
+    """ACC = max over one-to-one mappings m of (1/n) Σ 1{l_i = m(c_i)}, by trying every mapping."""
+    k = max(labels.max(), clusters.max()) + 1
+    return max(np.mean(np.asarray(perm)[clusters] == labels) for perm in itertools.permutations(range(k)))
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_acc_is_one_for_any_relabelling(seed):
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 10, 500)
+    permutation = rng.permutation(10)
+    assert cluster_acc(labels, permutation[labels]) == 1.0
+
+
+def test_acc_hand_checked_example():
+    # Cluster 0 = {0,0,1}, cluster 1 = {1,1,2}, cluster 2 = {2,2,0}: the best mapping 0→0, 1→1, 2→2 gets 6 of 9.
+    labels = np.array([0, 0, 1, 1, 1, 2, 2, 2, 0])
+    clusters = np.array([0, 0, 0, 1, 1, 1, 2, 2, 2])
+    assert cluster_acc(labels, clusters) == pytest.approx(6 / 9)
+    assert list(hungarian_mapping(labels, clusters)) == [0, 1, 2]
+
+
+def test_acc_matches_brute_force_on_random_small_cases():
+    rng = np.random.default_rng(0)
+    for _ in range(30):
+        labels, clusters = rng.integers(0, 5, 40), rng.integers(0, 5, 40)
+        assert cluster_acc(labels, clusters) == pytest.approx(brute_force_acc(labels, clusters))
+
+
+def test_extra_clusters_beyond_the_labels_count_as_errors():
+    labels = np.array([0, 0, 1, 1])
+    clusters = np.array([0, 1, 2, 3])  # four singleton clusters, only two labels to match
+    assert cluster_acc(labels, clusters) == 0.5
+    assert sorted(hungarian_mapping(labels, clusters)) == [-1, -1, 0, 1]
+
+
+def test_nmi_and_ari_are_scikit_learns():
+    rng = np.random.default_rng(1)
+    labels = rng.integers(0, 10, 1000)
+    clusters = np.where(rng.random(1000) < 0.7, labels, rng.integers(0, 10, 1000))
+    scores = clustering_scores(labels, clusters)
+    assert scores["nmi"] == pytest.approx(normalized_mutual_info_score(labels, clusters))
+    assert scores["ari"] == pytest.approx(adjusted_rand_score(labels, clusters))
+    assert 0.7 < scores["acc"] < 0.8
+
+
+def test_row_metrics_rematches_the_test_split():
+    labels = np.array([0, 0, 1, 1, 0, 1])
+    clusters = np.array([0, 0, 1, 1, 1, 0])  # train part matches 0→0; the test part alone matches 1→0
+    scores = row_metrics(labels, clusters, slice(4, 6))
+    assert scores["acc"] == pytest.approx(4 / 6)
+    assert scores["test_acc"] == 1.0
+
+
+def test_confusion_and_most_confused_pairs():
+    labels = np.array([7, 7, 7, 9, 9, 9, 3, 5])
+    clusters = np.array([0, 0, 1, 1, 1, 0, 2, 2])  # 7 and 9 swap one image each way; 3/5 share a cluster
+    mapping = hungarian_mapping(labels, clusters)
+    confusion = matched_confusion(labels, clusters, mapping)
+    assert confusion.sum() == len(labels) - np.sum(mapping[clusters] < 0)
+    pairs = most_confused_pairs(confusion)
+    assert pairs[0] == (7, 9, 2)
+    assert (3, 5, 1) in pairs

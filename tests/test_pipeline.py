@@ -1,0 +1,47 @@
+"""End to end through DVC, on a quick-profile copy of the project in a temporary git repository."""
+
+import json
+
+import pytest
+import yaml
+
+from conftest import run
+
+pytestmark = pytest.mark.slow
+
+
+def test_repro_writes_every_metrics_file_and_the_report(quick_repo):
+    methods = yaml.safe_load((quick_repo / "params.yaml").read_text())["pipeline"]["methods"]
+    for name in methods:
+        metrics = json.loads((quick_repo / "metrics" / f"{name}.json").read_text())
+        assert {"acc", "nmi", "ari", "test_acc", "seed", "train_seconds"} <= set(metrics)
+        assert 0.1 < metrics["acc"] <= 1 and metrics["n_images"] == 2000 and metrics["n_test"] == 500
+        assert (quick_repo / "plots" / name / "confusion.png").stat().st_size > 1000
+    report = (quick_repo / "reports" / "results.md").read_text()
+    assert "reduced run" in report and all(f"| {name} " in report for name in methods)
+    assert "seed poster reports 75.2%" in report
+
+
+def test_exp_run_reruns_only_what_the_param_touches_and_metrics_diff_shows_it(quick_repo):
+    before = json.loads((quick_repo / "metrics" / "kmeans.json").read_text())
+    result = run(["dvc", "exp", "run", "-S", "kmeans.n_clusters=4"], quick_repo)
+    assert "Running stage 'cluster@kmeans'" in result.stdout
+    assert "Running stage 'cluster@gmm'" not in result.stdout and "Running stage 'prepare'" not in result.stdout
+    after = json.loads((quick_repo / "metrics" / "kmeans.json").read_text())
+    assert after["acc"] < before["acc"], "four clusters cannot match ten digits as well as ten"
+    diff = json.loads(run(["dvc", "metrics", "diff", "--json"], quick_repo).stdout)
+    assert diff["metrics/kmeans.json"]["acc"]["new"] == after["acc"]
+    assert diff["metrics/kmeans.json"]["acc"]["old"] == before["acc"]
+    assert "metrics/gmm.json" not in diff or not diff["metrics/gmm.json"]
+    shown = json.loads(run(["dvc", "exp", "show", "--json"], quick_repo).stdout)
+    assert any(exp for baseline in shown for exp in (baseline.get("experiments") or []))
+
+
+def test_the_mlflow_run_leads_back_to_the_dvc_stage(quick_repo):
+    from mlflow.tracking import MlflowClient
+
+    meta = json.loads((quick_repo / "data" / "clusters" / "kmeans" / "run.json").read_text())
+    client = MlflowClient(f"sqlite:///{quick_repo / 'mlflow' / 'mlflow.db'}")
+    logged = client.get_run(meta["mlflow_run_id"])
+    assert logged.data.tags["uvl.method"] == "kmeans" and "acc" in logged.data.metrics
+    assert logged.data.params["kmeans.n_init"] == "1"
