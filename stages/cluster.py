@@ -1,47 +1,74 @@
-"""cluster@<method>: fit the method's clustering on the prepared images.
+"""cluster@<method>: cluster the prepared images, directly or through the method's trained model.
 
-Writes data/clusters/<method>/assignments.npz (one int array per row, over all images of the run) and
-run.json (row order, seed, wall time, the MLflow run that later stages of the chain continue).
+Writes data/clusters/<method>/assignments.npz (one int array per row, over all images of the run),
+run.json (row order, seed, wall times, the MLflow run that the evaluate@ stage continues) and, for a
+trained method, features.npy (the model's embedding of every image).
 """
 
 import json
 import time
 
 import numpy as np
+import torch
 
 from uvl import methods
 from uvl import params as uvl_params
-from uvl.cli import CLUSTERS, PREPARED, method_argument, run_stage
+from uvl.cli import CLUSTERS, MODELS, PREPARED, method_argument, run_stage
 from uvl.data import load_prepared
+from uvl.engine import embed_all, resolve_device
 from uvl.errors import UvlError
 from uvl.io import atomic_dir, save_npz
 from uvl.tracking import Run
 
 
+def load_model(name, method, section, device):
+    """The pretrain@ stage's model and metadata."""
+    try:
+        meta = json.loads((MODELS / name / "run.json").read_text())
+        state = torch.load(MODELS / name / "model.pt", map_location=device, weights_only=True)
+        model = method.build(section)
+        model.load_state_dict(state)
+    except (OSError, ValueError, RuntimeError, KeyError) as err:
+        raise UvlError(f"{MODELS / name}: missing or unreadable ({type(err).__name__}); "
+                       f"run `dvc repro pretrain@{name}`") from None
+    return model.to(device), meta
+
+
 def main() -> None:
     name = method_argument(__doc__)
     params = uvl_params.load()
-    method, section = methods.get(name), params.methods.get(name)
-    if section is None:
-        raise UvlError(f"params.yaml has no '{name}:' section")
+    if name not in params.pipeline.methods:
+        raise UvlError(f"cluster: '{name}' is not in pipeline.methods")
+    method, section = methods.get(name), params.methods[name]
     data = load_prepared(PREPARED / "mnist.npz", params.data.train_limit, params.data.test_limit)
 
-    run = Run.start(name, stage="cluster", params={name: section.model_dump(), "data": params.data.model_dump()})
     started = time.perf_counter()
-    rows = method.cluster(data, section)
+    features = None
+    if methods.is_trained(method):
+        device = resolve_device(params.engine.device)
+        model, meta = load_model(name, method, section, device)
+        run = Run.resume(meta["mlflow_run_id"])
+        features = embed_all(model, data.images, device)  # (N, D)
+        rows = method.cluster(features, section, model)
+    else:
+        meta = {"pretrain_seconds": 0.0}
+        run = Run.start(name, stage="cluster", params={name: section.model_dump(), "data": params.data.model_dump()})
+        rows = method.cluster(data.pixels(), section)
     seconds = time.perf_counter() - started
     for row, assignment in rows.items():
         if assignment.shape != data.labels.shape or not np.issubdtype(assignment.dtype, np.integer):
             raise UvlError(f"{name}: row '{row}' returned {assignment.dtype} {assignment.shape}, "
                            f"expected one integer cluster per image {data.labels.shape}")
-    run.log_metrics({"train_seconds": seconds})
+    run.log_metrics({"cluster_seconds": seconds})
 
     with atomic_dir(CLUSTERS / name) as out:
         save_npz(out / "assignments.npz", **rows)
+        if features is not None:  # for evaluate@'s linear probe, kNN and t-SNE
+            np.save(out / "features.npy", features.astype(np.float32))
         (out / "run.json").write_text(json.dumps({
             "rows": list(rows),
             "seed": section.seed,
-            "train_seconds": round(seconds, 3),
+            "train_seconds": round(meta["pretrain_seconds"] + seconds, 3),
             "mlflow_run_id": run.run_id,
         }, indent=2))
 

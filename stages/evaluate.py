@@ -2,6 +2,8 @@
 
 Writes metrics/<method>.json (the headline row at the top level, other rows under `variants`) and the
 headline row's test-split confusion matrix as plots/<method>/confusion.csv (for `dvc plots show`) and .png.
+For a trained method, also the linear-probe and kNN accuracy of its features (fit on the training split,
+scored on the test split) and a t-SNE map of test features, plots/<method>/tsne.png.
 """
 
 import json
@@ -14,24 +16,20 @@ from uvl.cli import CLUSTERS, METRICS, PLOTS, PREPARED, method_argument, run_sta
 from uvl.data import load_prepared
 from uvl.errors import UvlError
 from uvl.eval import hungarian_mapping, matched_confusion, row_metrics
+from uvl.eval.figures import confusion_png, tsne_png
+from uvl.eval.probes import knn_accuracy, linear_probe_accuracy
 from uvl.io import atomic_path, write_json
 from uvl.tracking import Run
 
 
-def confusion_png(confusion: np.ndarray, title: str, path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from sklearn.metrics import ConfusionMatrixDisplay
-
-    fig, ax = plt.subplots(figsize=(6, 5.5))
-    ConfusionMatrixDisplay(confusion).plot(ax=ax, colorbar=False, values_format="d")
-    ax.set(title=title, xlabel="predicted (Hungarian-matched cluster)", ylabel="true label")
-    fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=100)
-    plt.close(fig)
+def feature_metrics(features: np.ndarray, data, evaluation, seed: int) -> dict[str, float]:
+    train, test = slice(0, data.n_train), data.test
+    return {
+        "linear_probe_acc": linear_probe_accuracy(features[train], data.labels[train], features[test],
+                                                  data.labels[test], evaluation.probe_max_iter, seed),
+        "knn_acc": knn_accuracy(features[train], data.labels[train], features[test], data.labels[test],
+                                evaluation.knn_k, evaluation.knn_temperature),
+    }
 
 
 def main() -> None:
@@ -49,8 +47,11 @@ def main() -> None:
 
     scores = {row: row_metrics(data.labels, assignment, data.test) for row, assignment in rows.items()}
     headline, *others = meta["rows"]
+    features_file = CLUSTERS / name / "features.npy"
+    features = np.load(features_file) if features_file.exists() else None
     metrics = {
         **scores[headline],
+        **(feature_metrics(features, data, params.evaluation, meta["seed"]) if features is not None else {}),
         "seed": meta["seed"],
         "train_seconds": meta["train_seconds"],
         "n_images": len(data.labels),
@@ -67,10 +68,16 @@ def main() -> None:
         pd.DataFrame({"actual": labels, "predicted": mapping[clusters]}).to_csv(tmp, index=False)
     title = f"{headline}: test split, ACC {scores[headline]['test_acc']:.1%}"
     confusion_png(matched_confusion(labels, clusters, mapping), title, plots / "confusion.png")
+    if features is not None:
+        sample = np.arange(data.n_train, len(data.labels))[: params.evaluation.tsne_samples]
+        tsne_png(features[sample], data.labels[sample], f"{name}: t-SNE of {len(sample)} test embeddings",
+                 plots / "tsne.png", meta["seed"])
 
     run = Run.resume(meta["mlflow_run_id"])
     run.log_metrics({f"{row}.{k}" if row != headline else k: v for row, s in scores.items() for k, v in s.items()})
-    run.log_artifact(plots / "confusion.png", "plots")
+    run.log_metrics({k: metrics[k] for k in ("linear_probe_acc", "knn_acc") if k in metrics})
+    for png in sorted(plots.glob("*.png")):
+        run.log_artifact(png, "plots")
     run.end()
     write_json(METRICS / f"{name}.json", metrics)  # last: a metrics file means the whole chain succeeded
 

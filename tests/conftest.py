@@ -72,6 +72,14 @@ def mnist_arrays() -> dict[str, np.ndarray]:
     return mnist.read_package()
 
 
+@pytest.fixture(autouse=True)
+def isolated_root(tmp_path, monkeypatch) -> Path:
+    """Checkpoints and the default MLflow store of in-process code go to a per-test folder."""
+    monkeypatch.setenv("DVC_ROOT", str(tmp_path))
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    return tmp_path
+
+
 @pytest.fixture
 def mlflow_store(tmp_path, monkeypatch) -> str:
     uri = f"sqlite:///{tmp_path / 'mlflow' / 'mlflow.db'}"

@@ -49,9 +49,7 @@ def test_an_unwritable_store_warns_once_and_never_raises(tmp_path, monkeypatch, 
     assert capsys.readouterr().err.count("MLflow tracking off") == 1
 
 
-def test_default_store_follows_dvc_root(tmp_path, monkeypatch):
-    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
-    monkeypatch.setenv("DVC_ROOT", str(tmp_path))
+def test_default_store_follows_dvc_root(tmp_path):
     assert tracking.tracking_uri() == f"sqlite:///{tmp_path}/mlflow/mlflow.db"
 
 

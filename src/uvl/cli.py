@@ -11,6 +11,7 @@ from uvl.errors import UvlError
 
 PREPARED = Path("data/prepared")
 CLUSTERS = Path("data/clusters")
+MODELS = Path("models")
 METRICS = Path("metrics")
 PLOTS = Path("plots")
 REPORTS = Path("reports")

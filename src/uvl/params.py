@@ -8,11 +8,22 @@ names the key.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    NonNegativeFloat,
+    NonNegativeInt,
+    PositiveFloat,
+    PositiveInt,
+    ValidationError,
+    model_validator,
+)
 
 from uvl.errors import UvlError
 
@@ -31,21 +42,68 @@ class DataParams(Section):
     test_limit: PositiveInt | None  # use only the first N test images; null = all 10,000
 
 
+PIXELS = "data/prepared/mnist.npz"
+
+
 class PipelineParams(Section):
-    methods: list[str] = Field(min_length=1)  # run by `dvc repro`, in report order
+    # method -> what its cluster@ stage reads: the prepared pixels, or models/<method> for a trained method
+    methods: dict[str, str] = Field(min_length=1)  # run by `dvc repro`, in report order
+    trained: list[str]  # methods with a pretrain@ stage
+
+    @model_validator(mode="after")
+    def _inputs_match_training(self):
+        for name in self.trained:
+            if name not in self.methods:
+                raise ValueError(f"trained lists '{name}', which is not in pipeline.methods")
+        for name, source in self.methods.items():
+            expected = f"models/{name}" if name in self.trained else PIXELS
+            if source != expected:
+                raise ValueError(f"methods.{name} must be '{expected}' "
+                                 f"({'a trained method reads its pretrain@ output' if name in self.trained else 'listed as not trained'})")
+        return self
 
 
-class Params(BaseModel):
+class EngineParams(Section):
+    """How trained methods run; shared by all of them."""
+
+    device: Literal["auto", "cpu", "cuda"]  # auto = cuda when available
+    precision: Literal["fp32", "bf16"]  # bf16 autocast for the forward pass; fp32 is exact on the CPU
+    checkpoint_every: PositiveInt  # optimiser steps between checkpoints
+
+
+class EvaluationParams(Section):
+    """The `evaluation:` section: the protocol of the probes on a trained method's features."""
+
+    knn_k: PositiveInt  # neighbours that vote (200 in InstDisc and MoCo)
+    knn_temperature: PositiveFloat  # τ of the exp(s/τ) vote weights (0.1)
+    probe_max_iter: PositiveInt  # L-BFGS iterations of the linear probe
+    tsne_samples: PositiveInt  # test images in the t-SNE plot
+
+
+class TrainParams(Section):
+    """Fields every trained method's section has, beside its own."""
+
+    epochs: PositiveInt
+    batch_size: PositiveInt
+    lr: PositiveFloat
+    lr_schedule: Literal["constant", "cosine"]  # cosine: lr·(1 + cos(π·step/steps))/2, per step
+    weight_decay: NonNegativeFloat
+    seed: NonNegativeInt
+
+
+@dataclass(frozen=True)
+class Params:
     """The whole params.yaml: fixed sections plus one section per method, validated by that method's schema."""
-
-    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
 
     data: DataParams
     pipeline: PipelineParams
+    engine: EngineParams
+    evaluation: EvaluationParams
     methods: dict[str, Section]
 
 
-FIXED_SECTIONS = {"data": DataParams, "pipeline": PipelineParams}
+FIXED_SECTIONS = {"data": DataParams, "pipeline": PipelineParams, "engine": EngineParams,
+                  "evaluation": EvaluationParams}
 
 
 def describe_validation_error(err: ValidationError, section: str, schema: type[BaseModel]) -> str:
@@ -55,6 +113,8 @@ def describe_validation_error(err: ValidationError, section: str, schema: type[B
     if first["type"] == "extra_forbidden":
         allowed = ", ".join(schema.model_fields) if len(first["loc"]) == 1 else "see the schema"
         message = f"unknown key; allowed keys: {allowed}"
+    elif first["type"] == "value_error" and not first["loc"]:  # a model validator's message names its keys
+        return f"{section}.{first['ctx']['error']}"
     elif first["type"] == "missing":
         message = "missing key (every hyper-parameter must be set in params.yaml)"
     else:
@@ -86,18 +146,22 @@ def load(path: str | Path = PARAMS_FILE) -> Params:
     if not isinstance(raw, dict):
         raise UvlError(f"{path}: expected a mapping of sections")
 
-    for name in FIXED_SECTIONS:
+    schemas = FIXED_SECTIONS
+    for name in schemas:
         if name not in raw:
             raise UvlError(f"{path}: missing section '{name}'")
-    fixed = {name: validate_section(name, raw[name], schema) for name, schema in FIXED_SECTIONS.items()}
+    fixed = {name: validate_section(name, raw[name], schema) for name, schema in schemas.items()}
 
     sections = {}
     for name, section in raw.items():
-        if name in FIXED_SECTIONS:
-            continue
-        sections[name] = validate_section(name, section, methods.get(name).Params)
-    for name in fixed["pipeline"].methods:
+        if name not in schemas:
+            sections[name] = validate_section(name, section, methods.get(name).Params)
+    pipeline = fixed["pipeline"]
+    for name in pipeline.methods:
+        module = methods.get(name)  # an unknown method name is reported as such
         if name not in sections:
-            methods.get(name)  # an unknown method name is reported as such
             raise UvlError(f"{path}: pipeline.methods lists '{name}' but there is no '{name}:' section")
+        if methods.is_trained(module) != (name in pipeline.trained):
+            raise UvlError(f"{path}: pipeline.trained: '{name}' {'trains' if methods.is_trained(module) else 'has no training'}"
+                           f", so it must {'' if methods.is_trained(module) else 'not '}be listed there")
     return Params(**fixed, methods=sections)

@@ -16,7 +16,6 @@ from pydantic import Field, NonNegativeInt, PositiveFloat, PositiveInt
 from sklearn.decomposition import PCA
 from sklearn.mixture import GaussianMixture
 
-from uvl.data import Mnist
 from uvl.params import Section
 from uvl.report import Published
 
@@ -48,8 +47,8 @@ def _fit_predict(features: np.ndarray, covariance_type: str, params: Params) -> 
     return model.fit_predict(features)
 
 
-def cluster(data: Mnist, params: Params) -> dict[str, np.ndarray]:
-    pixels = data.pixels()
+def cluster(pixels: np.ndarray, params: Params) -> dict[str, np.ndarray]:
+    """pixels: (N, 784) in [0, 1]."""
     reduced = PCA(n_components=params.pca_components, random_state=params.seed).fit_transform(pixels)
     rows = {"gmm": _fit_predict(reduced, params.covariance_type, params)}
     if params.raw_diag:

@@ -10,7 +10,6 @@ import numpy as np
 from pydantic import Field, NonNegativeFloat, NonNegativeInt, PositiveInt
 from sklearn.cluster import KMeans
 
-from uvl.data import Mnist
 from uvl.params import Section
 from uvl.report import Published
 
@@ -28,7 +27,8 @@ class Params(Section):
     seed: NonNegativeInt
 
 
-def cluster(data: Mnist, params: Params) -> dict[str, np.ndarray]:
+def cluster(pixels: np.ndarray, params: Params) -> dict[str, np.ndarray]:
+    """pixels: (N, 784) in [0, 1]."""
     model = KMeans(
         n_clusters=params.n_clusters,
         n_init=params.n_init,
@@ -36,4 +36,4 @@ def cluster(data: Mnist, params: Params) -> dict[str, np.ndarray]:
         tol=params.tol,
         random_state=params.seed,
     )
-    return {"kmeans": model.fit_predict(data.pixels())}
+    return {"kmeans": model.fit_predict(pixels)}

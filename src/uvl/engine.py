@@ -1,0 +1,213 @@
+"""The training loop every trained method uses, and what makes its results trustworthy.
+
+- Data: the images stay a uint8 tensor on the training device; each epoch is a permutation of indices and
+  each batch one gather, scaled to [0, 1]. No DataLoader, no per-sample Python.
+- Determinism: the epoch's permutation comes from (seed, epoch) and the global RNG is reseeded from
+  (seed, step) before every step, so every random draw (augmentation, noise, dropout) is a function of the
+  seed and the step alone. A run resumed at any step therefore continues exactly as an uninterrupted one,
+  with no RNG state to save. Deterministic algorithms are on.
+- Checkpoints: every `checkpoint_every` steps and on SIGTERM, written atomically to
+  <root>/checkpoints/<method>-<fingerprint>.pt, outside DVC's outputs (DVC deletes those before a stage
+  runs) and outside a queued experiment's temporary folder. The fingerprint hashes everything that shapes
+  the result, so two experiments never share a file and a checkpoint from other params is never resumed.
+  Deleted when training completes.
+- Numerical faults: a NaN or infinite loss stops training with the method, epoch and step.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import math
+import os
+import signal
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from uvl.errors import UvlError
+from uvl.io import atomic_path
+from uvl.params import EngineParams, TrainParams
+
+
+class Method(torch.nn.Module):
+    """What the engine trains. A method overrides `training_step` and `embed`, and `after_step` if it
+    keeps state outside the gradient (EMA encoders, queues). State that must survive a restart is a
+    parameter or a registered buffer, so the checkpoint saves it.
+    """
+
+    def training_step(self, images: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """images: (B, 1, 28, 28) in [0, 1]. Returns the loss and detached scalars to log."""
+        raise NotImplementedError
+
+    def after_step(self) -> None:
+        """Runs after each optimiser step."""
+
+    def embed(self, images: torch.Tensor) -> torch.Tensor:
+        """images: (B, 1, 28, 28) in [0, 1] -> (B, D) features for clustering and evaluation."""
+        raise NotImplementedError
+
+    def configure_optimizer(self, params: TrainParams) -> torch.optim.Optimizer:
+        return torch.optim.Adam(self.parameters(), lr=params.lr, weight_decay=params.weight_decay)
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "cuda" and not torch.cuda.is_available():
+        raise UvlError("engine.device=cuda but no CUDA device is available; use auto or cpu")
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    return torch.device(name)
+
+
+def derive_seed(*entropy: int) -> int:
+    return int(np.random.SeedSequence([int(e) for e in entropy]).generate_state(1, dtype=np.uint32)[0])
+
+
+def fingerprint(*sections: Mapping[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(sections, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def checkpoint_dir() -> Path:
+    from uvl.tracking import project_root
+
+    return project_root() / "checkpoints"
+
+
+def learning_rate(params: TrainParams, step: int, total_steps: int) -> float:
+    if params.lr_schedule == "cosine":
+        return params.lr * 0.5 * (1 + math.cos(math.pi * step / total_steps))
+    return params.lr
+
+
+def as_batch(images: torch.Tensor) -> torch.Tensor:
+    """(B, 28, 28) uint8 -> (B, 1, 28, 28) float32 in [0, 1]."""
+    return images.unsqueeze(1).float().div_(255.0)
+
+
+@torch.no_grad()
+def embed_all(method: Method, images: np.ndarray, device: torch.device, batch_size: int = 2048) -> np.ndarray:
+    method.eval()
+    source = torch.from_numpy(images)
+    chunks = [method.embed(as_batch(source[i:i + batch_size].to(device))).float().cpu()
+              for i in range(0, len(source), batch_size)]
+    return torch.cat(chunks).numpy()
+
+
+@contextlib.contextmanager
+def _sigterm_flag() -> Iterator[list[bool]]:
+    """Record SIGTERM (what `kill` and job schedulers send) so the loop can stop at a step boundary,
+    where model and optimiser are consistent, and checkpoint there."""
+    received = [False]
+
+    def handler(signum, frame):
+        received[0] = True
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield received
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _save(path: Path, state: dict) -> None:
+    with atomic_path(path) as tmp:
+        torch.save(state, tmp)
+
+
+def _load(path: Path, fp: str, device: torch.device) -> dict | None:
+    if not path.exists():
+        return None
+    try:
+        state = torch.load(path, map_location=device, weights_only=True)  # never unpickles code
+    except Exception as err:  # noqa: BLE001 - torch raises several types for a damaged file
+        raise UvlError(f"checkpoint {path} is unreadable ({type(err).__name__}: "
+                       f"{' '.join(str(err).split())[:200]}); delete it to train from scratch") from None
+    if state.get("fingerprint") != fp:
+        print(f"uvl: ignoring checkpoint {path}: it was written with other params", file=sys.stderr)
+        return None
+    return state
+
+
+def fit(name: str, method: Method, images: np.ndarray, params: TrainParams, engine: EngineParams,
+        fp: str, run) -> dict[str, list[float]]:
+    """Train `method` on `images` ((N, 28, 28) uint8); returns the per-epoch means of the logged scalars."""
+    device = resolve_device(engine.device)
+    torch.set_num_threads(os.cpu_count() or 1)
+    torch.use_deterministic_algorithms(True, warn_only=device.type == "cuda")
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    run.log_params({"engine.threads": torch.get_num_threads(), "engine.resolved_device": str(device)})
+
+    data = torch.from_numpy(images).to(device)  # (N, 28, 28) uint8, the whole dataset on the device
+    steps_per_epoch = len(data) // params.batch_size
+    if steps_per_epoch == 0:
+        raise UvlError(f"{name}.batch_size: {params.batch_size} is larger than the {len(data)} training images")
+    total_steps = params.epochs * steps_per_epoch
+    method.to(device)
+    optimizer = method.configure_optimizer(params)
+
+    path = checkpoint_dir() / f"{name}-{fp}.pt"
+    state = _load(path, fp, device)
+    step, history, sums = 0, {}, {}  # sums: this epoch's running totals of the logged scalars
+    if state is not None:
+        method.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        step, history, sums = state["step"], state["history"], state["sums"]
+        print(f"uvl: resuming {name} from {path} at step {step}/{total_steps}", file=sys.stderr)
+
+    def checkpoint() -> None:
+        _save(path, {"fingerprint": fp, "step": step, "model": method.state_dict(),
+                     "optimizer": optimizer.state_dict(), "history": history, "sums": sums})
+
+    autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=engine.precision == "bf16")
+    progress = tqdm(total=total_steps * params.batch_size, initial=step * params.batch_size, unit="img",
+                    unit_scale=True, desc=name, mininterval=1 if sys.stderr.isatty() else 30, file=sys.stderr)
+    order = None
+    method.train()
+    try:
+        with _sigterm_flag() as terminated:
+            while step < total_steps:
+                if terminated[0]:
+                    checkpoint()
+                    raise UvlError(f"{name}: terminated at step {step}/{total_steps}; "
+                                   f"checkpoint saved to {path}, rerun to resume")
+                epoch, position = divmod(step, steps_per_epoch)
+                if position == 0 or order is None:
+                    order = torch.randperm(len(data), generator=torch.Generator().manual_seed(
+                        derive_seed(params.seed, epoch))).to(device)
+                torch.manual_seed(derive_seed(params.seed, epoch, position))
+                for group in optimizer.param_groups:  # a function of the step, so resuming needs no state
+                    group["lr"] = learning_rate(params, step, total_steps)
+                batch = as_batch(data[order[position * params.batch_size:(position + 1) * params.batch_size]])
+                with autocast:
+                    loss, scalars = method.training_step(batch)
+                if not torch.isfinite(loss):
+                    raise UvlError(f"{name}: loss is {loss.item()} at epoch {epoch} step {step} "
+                                   f"(batch {position} of the epoch); nothing was written")
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+                method.after_step()
+                for key, value in {"loss": loss.detach(), **scalars}.items():
+                    sums[key] = sums.get(key, 0) + value.detach().float()
+                step += 1
+                progress.update(params.batch_size)
+                if step % steps_per_epoch == 0:
+                    means = {k: (v / steps_per_epoch).item() for k, v in sums.items()}
+                    for key, value in means.items():
+                        history.setdefault(key, []).append(value)
+                    run.log_metrics(means, step=epoch)
+                    progress.set_postfix(epoch=epoch, loss=f"{means['loss']:.4g}")
+                    sums = {}
+                if step % engine.checkpoint_every == 0 and step < total_steps:
+                    checkpoint()
+    finally:
+        progress.close()
+    path.unlink(missing_ok=True)
+    return history

@@ -1,0 +1,62 @@
+"""Fully connected autoencoder, then a Gaussian mixture (and k-means) on its embeddings.
+
+Seed poster, appendix: encoder 784 -> 128 -> 12, decoder the mirror, mean squared reconstruction error,
+Adam. After training, a 10-component GMM on the 12-d embeddings of all images gives the clusters (row
+`ae`), and k-means on the same embeddings a second row (`ae_kmeans`).
+
+Differences from the poster: the decoder ends in a sigmoid, so reconstructions stay in the pixels' [0, 1]
+range (the poster does not say); epochs and learning rate are ours (params.yaml).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+import torch
+from pydantic import Field, PositiveInt
+from sklearn.cluster import KMeans
+from sklearn.mixture import GaussianMixture
+from torch import nn
+
+from uvl.engine import Method
+from uvl.params import TrainParams
+from uvl.report import Published
+
+PUBLISHED = [Published(row="ae", acc=0.912, source="seed poster (AE(GMM))")]
+
+
+class Params(TrainParams):
+    hidden: PositiveInt  # 128 in the poster
+    embedding: PositiveInt  # 12 in the poster
+    n_clusters: int = Field(ge=2)
+    gmm_covariance_type: Literal["full", "tied", "diag", "spherical"]
+    gmm_n_init: PositiveInt  # EM initialisations on the embeddings
+    kmeans_n_init: PositiveInt  # k-means++ restarts for the second row
+
+
+class Autoencoder(Method):
+    def __init__(self, hidden: int, embedding: int):
+        super().__init__()
+        self.encoder = nn.Sequential(nn.Flatten(), nn.Linear(784, hidden), nn.ReLU(), nn.Linear(hidden, embedding))
+        self.decoder = nn.Sequential(nn.Linear(embedding, hidden), nn.ReLU(), nn.Linear(hidden, 784), nn.Sigmoid())
+
+    def training_step(self, images):
+        reconstruction = self.decoder(self.encoder(images))  # (B, 784)
+        loss = nn.functional.mse_loss(reconstruction, images.flatten(1))
+        return loss, {}
+
+    def embed(self, images):
+        return self.encoder(images)  # (B, embedding)
+
+
+def build(params: Params) -> Autoencoder:
+    return Autoencoder(params.hidden, params.embedding)
+
+
+def cluster(features: np.ndarray, params: Params, model: Autoencoder) -> dict[str, np.ndarray]:
+    """features: (N, embedding) from `Autoencoder.embed`."""
+    gmm = GaussianMixture(params.n_clusters, covariance_type=params.gmm_covariance_type,
+                          n_init=params.gmm_n_init, random_state=params.seed)
+    kmeans = KMeans(params.n_clusters, n_init=params.kmeans_n_init, random_state=params.seed)
+    return {"ae": gmm.fit_predict(features), "ae_kmeans": kmeans.fit_predict(features)}

@@ -1,0 +1,107 @@
+"""MoCo: momentum contrast (He, Fan, Wu, Xie, Girshick, CVPR 2020; v2 head: Chen et al. 2020).
+
+Two augmented views of each image; the query encoder f_q embeds one, the key encoder f_k the other. f_k
+is not trained by gradients but follows f_q as θ_k ← m·θ_k + (1 − m)·θ_q, so keys change slowly and the
+keys of past batches stay comparable. They are kept in a FIFO queue of `queue_size` (K) negatives, and
+InfoNCE asks each query to pick its own key among them. The queue and f_k are module state (a buffer and
+a submodule), so checkpoints carry them and the queue persists across epochs.
+
+Evaluation: k-means on the L2-normalised encoder features (clustering ACC), and linear-probe and kNN
+accuracy (evaluate@moco).
+
+Differences from the paper:
+- The encoder is the seed poster's small ConvNet (no BatchNorm, so no shuffled BN is needed), not a ResNet.
+- The queue is newest-first and works for any K, also K smaller than the batch (the poster's ablation
+  goes down to K = 16); when K is a multiple of the batch size it holds the same keys as the paper's
+  ring buffer.
+- Augmentations are digit-appropriate random affine maps (rotation, shift, zoom, shear), no flips or colour.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from pydantic import Field, PositiveFloat, PositiveInt
+from sklearn.cluster import KMeans
+from torch import nn
+
+from uvl.data.augment import AugmentParams, random_affine
+from uvl.engine import Method
+from uvl.losses.contrastive import info_nce
+from uvl.models.convnet import small_convnet
+from uvl.params import TrainParams
+from uvl.report import Published
+
+PUBLISHED = [Published(row="moco", acc=0.969, source="seed poster")]
+
+
+class Params(TrainParams):
+    feature_dim: PositiveInt  # encoder output (128 in the paper)
+    mlp_head: bool  # MoCo v2: a 2-layer MLP projection on top of the encoder, used for the loss only
+    queue_size: PositiveInt  # K, negatives in the queue (65536 on ImageNet, 4096 in the CIFAR demo)
+    momentum: float = Field(ge=0, lt=1)  # m, key encoder EMA (0.999 in the paper, 0.99 in the CIFAR demo)
+    temperature: PositiveFloat  # τ (0.07 in v1, 0.2 in v2, 0.1 in the CIFAR demo)
+    sgd_momentum: float = Field(ge=0, lt=1)  # SGD momentum (0.9)
+    augment: AugmentParams
+    n_clusters: int = Field(ge=2)
+    kmeans_n_init: PositiveInt
+
+
+class MoCo(Method):
+    def __init__(self, params: Params):
+        super().__init__()
+        self.params = params
+        head = (nn.Sequential(nn.ReLU(), nn.Linear(params.feature_dim, params.feature_dim), nn.ReLU(),
+                              nn.Linear(params.feature_dim, params.feature_dim))
+                if params.mlp_head else nn.Identity())
+        self.query_encoder = nn.Sequential(small_convnet(params.feature_dim), head)  # f_q
+        self.key_encoder = copy.deepcopy(self.query_encoder)  # f_k, starts as a copy of f_q
+        self.key_encoder.requires_grad_(False)
+        self.register_buffer("queue", F.normalize(torch.randn(params.queue_size, params.feature_dim), dim=1))  # (K, D)
+        self._last_keys: torch.Tensor | None = None
+
+    def training_step(self, images):
+        query_view = random_affine(images, self.params.augment)
+        key_view = random_affine(images, self.params.augment)
+        query = F.normalize(self.query_encoder(query_view), dim=1)  # (B, D)
+        with torch.no_grad():
+            key = F.normalize(self.key_encoder(key_view), dim=1)  # (B, D)
+        loss, logits = info_nce(query, key, self.queue.clone(), self.params.temperature)
+        self._last_keys = key
+        return loss, {"contrast_acc": (logits.argmax(dim=1) == 0).float().mean()}
+
+    @torch.no_grad()
+    def after_step(self):
+        self.momentum_update()
+        self.enqueue(self._last_keys)
+
+    @torch.no_grad()
+    def momentum_update(self):
+        """θ_k ← m·θ_k + (1 − m)·θ_q"""
+        for key_param, query_param in zip(self.key_encoder.parameters(), self.query_encoder.parameters()):
+            key_param.mul_(self.params.momentum).add_(query_param.detach(), alpha=1 - self.params.momentum)
+
+    @torch.no_grad()
+    def enqueue(self, keys: torch.Tensor):
+        """Newest keys first; the oldest fall off the end, so the queue keeps K keys."""
+        self.queue.copy_(torch.cat([keys.to(self.queue.dtype), self.queue])[: len(self.queue)])
+
+    def configure_optimizer(self, params: Params):
+        return torch.optim.SGD(self.query_encoder.parameters(), lr=params.lr, momentum=params.sgd_momentum,
+                               weight_decay=params.weight_decay)
+
+    def embed(self, images):
+        return F.normalize(self.query_encoder[0](images), dim=1)  # encoder features, without the head
+
+
+def build(params: Params) -> MoCo:
+    return MoCo(params)
+
+
+def cluster(features: np.ndarray, params: Params, model: MoCo) -> dict[str, np.ndarray]:
+    """features: (N, D) L2-normalised encoder features from `MoCo.embed`."""
+    kmeans = KMeans(params.n_clusters, n_init=params.kmeans_n_init, random_state=params.seed)
+    return {"moco": kmeans.fit_predict(features)}
