@@ -8,7 +8,7 @@ export PATH := $(abspath $(VENV))/bin:$(PATH)
 export DVC_NO_ANALYTICS := 1
 export MLFLOW_DISABLE_TELEMETRY := true
 
-.PHONY: setup repro test clean
+.PHONY: setup repro test bench clean
 
 setup: $(STAMP)
 
@@ -27,5 +27,9 @@ repro: setup
 test: setup
 	$(PY) -m pytest
 
+# Not part of `make test`: it takes minutes and its figures need a quiet machine.
+bench: setup
+	$(PY) bench/moco_throughput.py
+
 clean:
-	rm -rf $(VENV) data mlflow .pytest_cache
+	rm -rf $(VENV) data models checkpoints mlflow .pytest_cache

@@ -2,7 +2,7 @@
 
 Writes data/clusters/<method>/assignments.npz (one int array per row, over all images of the run),
 run.json (row order, seed, wall times, the MLflow run that the evaluate@ stage continues) and, for a
-trained method, features.npy (the model's embedding of every image).
+trained method, features.npy (the model's embedding of every image) and the method's own figures (*.png).
 """
 
 import json
@@ -12,9 +12,7 @@ import numpy as np
 import torch
 
 from uvl import methods
-from uvl import params as uvl_params
-from uvl.cli import CLUSTERS, MODELS, PREPARED, method_argument, run_stage
-from uvl.data import load_prepared
+from uvl.cli import CLUSTERS, MODELS, run_stage, start_method_stage
 from uvl.engine import embed_all, resolve_device
 from uvl.errors import UvlError
 from uvl.io import atomic_dir, save_npz
@@ -35,12 +33,8 @@ def load_model(name, method, section, device):
 
 
 def main() -> None:
-    name = method_argument(__doc__)
-    params = uvl_params.load()
-    if name not in params.pipeline.methods:
-        raise UvlError(f"cluster: '{name}' is not in pipeline.methods")
+    name, params, data = start_method_stage(__doc__)
     method, section = methods.get(name), params.methods[name]
-    data = load_prepared(PREPARED / "mnist.npz", params.data.train_limit, params.data.test_limit)
 
     started = time.perf_counter()
     features = None
@@ -65,6 +59,7 @@ def main() -> None:
         save_npz(out / "assignments.npz", **rows)
         if features is not None:  # for evaluate@'s linear probe, kNN and t-SNE
             np.save(out / "features.npy", features.astype(np.float32))
+            model.figures(out)
         (out / "run.json").write_text(json.dumps({
             "rows": list(rows),
             "seed": section.seed,

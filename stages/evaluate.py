@@ -7,13 +7,12 @@ scored on the test split) and a t-SNE map of test features, plots/<method>/tsne.
 """
 
 import json
+import shutil
 
 import numpy as np
 import pandas as pd
 
-from uvl import params as uvl_params
-from uvl.cli import CLUSTERS, METRICS, PLOTS, PREPARED, method_argument, run_stage
-from uvl.data import load_prepared
+from uvl.cli import CLUSTERS, METRICS, PLOTS, run_stage, start_method_stage
 from uvl.errors import UvlError
 from uvl.eval import hungarian_mapping, matched_confusion, row_metrics
 from uvl.eval.figures import confusion_png, tsne_png
@@ -33,9 +32,7 @@ def feature_metrics(features: np.ndarray, data, evaluation, seed: int) -> dict[s
 
 
 def main() -> None:
-    name = method_argument(__doc__)
-    params = uvl_params.load()
-    data = load_prepared(PREPARED / "mnist.npz", params.data.train_limit, params.data.test_limit)
+    name, params, data = start_method_stage(__doc__)
     try:
         meta = json.loads((CLUSTERS / name / "run.json").read_text())
         with np.load(CLUSTERS / name / "assignments.npz") as npz:
@@ -72,6 +69,9 @@ def main() -> None:
         sample = np.arange(data.n_train, len(data.labels))[: params.evaluation.tsne_samples]
         tsne_png(features[sample], data.labels[sample], f"{name}: t-SNE of {len(sample)} test embeddings",
                  plots / "tsne.png", meta["seed"])
+
+    for figure in (CLUSTERS / name).glob("*.png"):  # the method's own figures
+        shutil.copyfile(figure, plots / figure.name)
 
     run = Run.resume(meta["mlflow_run_id"])
     run.log_metrics({f"{row}.{k}" if row != headline else k: v for row, s in scores.items() for k, v in s.items()})

@@ -11,22 +11,16 @@ import time
 import torch
 
 from uvl import methods
-from uvl import params as uvl_params
-from uvl.cli import MODELS, PREPARED, method_argument, run_stage
-from uvl.data import load_prepared
-from uvl.engine import fingerprint, fit, resolve_device
+from uvl.cli import MODELS, run_stage, start_method_stage
+from uvl.engine import fingerprint, resolve_device
 from uvl.errors import UvlError
 from uvl.io import atomic_dir
 from uvl.tracking import Run
 
 
 def main() -> None:
-    name = method_argument(__doc__)
-    params = uvl_params.load()
-    if name not in params.pipeline.trained:
-        raise UvlError(f"pretrain: '{name}' is not in pipeline.trained")
+    name, params, data = start_method_stage(__doc__, trained_only=True)
     method, section = methods.get(name), params.methods[name]
-    data = load_prepared(PREPARED / "mnist.npz", params.data.train_limit, params.data.test_limit)
     device = resolve_device(params.engine.device)
     fp = fingerprint(name, section.model_dump(), params.data.model_dump(), params.engine.precision, device.type)
 
@@ -36,7 +30,7 @@ def main() -> None:
     model = method.build(section)
     started = time.perf_counter()
     try:
-        history = fit(name, model, data.images, section, params.engine, fp, run)
+        history = model.fit(name, data.images, section, params.engine, fp, run)
     except BaseException:
         run.end(failed=True)
         raise
@@ -48,7 +42,7 @@ def main() -> None:
         (out / "run.json").write_text(json.dumps({
             "seed": section.seed,
             "pretrain_seconds": round(seconds, 3),
-            "final_loss": history["loss"][-1],
+            "final_loss": history.get("loss", [None])[-1],
             "mlflow_run_id": run.run_id,
         }, indent=2))
 

@@ -3,27 +3,15 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
-import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
+from uvl.sandbox import ROOT, Sandbox, project_env
 os.environ.setdefault("DVC_NO_ANALYTICS", "1")
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
-
-
-def project_env(**extra: str) -> dict[str, str]:
-    """The environment a user has after `source .venv/bin/activate`, without an inherited tracking URI."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_TRACKING_URI", "DVC_"))}
-    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
-    env["DVC_NO_ANALYTICS"] = "1"
-    env.update(extra)
-    return env
 
 
 def run(cmd: list[str], cwd: Path, check: bool = True, **env: str) -> subprocess.CompletedProcess:
@@ -35,24 +23,7 @@ def run(cmd: list[str], cwd: Path, check: bool = True, **env: str) -> subprocess
 
 def copy_project(dest: Path, profile: str | None = "profiles/quick.yaml") -> Path:
     """A fresh git repository holding the project's tracked files, with a profile merged into params.yaml."""
-    from uvl.profile import merged
-
-    tracked = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True).stdout
-    for name in filter(None, tracked.decode().split("\0")):
-        source = ROOT / name
-        if source.is_file():
-            (dest / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, dest / name)
-    for generated in ("dvc.lock", "metrics", "plots", "reports"):  # the copy must regenerate these
-        path = dest / generated
-        shutil.rmtree(path) if path.is_dir() else path.unlink(missing_ok=True)
-    if profile:
-        params = merged(yaml.safe_load((ROOT / "params.yaml").read_text()), yaml.safe_load((ROOT / profile).read_text()))
-        (dest / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    run(["git", "init", "-q"], dest)
-    run(["git", "add", "-A"], dest)
-    run(["git", "-c", "user.name=uvl-test", "-c", "user.email=test@localhost", "commit", "-qm", "copy"], dest)
-    return dest
+    return Sandbox(dest, profile=profile).root
 
 
 @pytest.fixture(scope="session")

@@ -108,3 +108,35 @@ def test_digits_in_mnist_frame():
     assert images.shape == (1797, 28, 28) and images.dtype == np.uint8
     assert images[:, :4].max() == 0 and images[:, -4:].max() == 0  # the 4-pixel border, as in MNIST
     assert images.max() == 255 and set(labels) == set(range(10))
+
+
+def test_torchvision_source_converts_and_verifies(tmp_path, monkeypatch, mnist_arrays):
+    """The online path, with torchvision's MNIST class replaced by one serving the package's arrays."""
+    import torch
+    import torchvision.datasets
+
+    calls = []
+
+    class OfflineMNIST:
+        def __init__(self, root, train, download):
+            calls.append((root, train, download))
+            split = "train" if train else "test"
+            self.data = torch.from_numpy(mnist_arrays[f"{split}_images"])
+            self.targets = torch.from_numpy(mnist_arrays[f"{split}_labels"].astype(np.int64))
+
+    monkeypatch.setattr(torchvision.datasets, "MNIST", OfflineMNIST)
+    arrays = mnist.read_source("torchvision", tmp_path / "raw")
+    mnist.verify(arrays, "torchvision")
+    assert calls == [(tmp_path / "raw", True, True), (tmp_path / "raw", False, True)]
+
+
+def test_torchvision_download_failure_is_one_line(tmp_path, monkeypatch):
+    import torchvision.datasets
+
+    def unreachable(root, train, download):
+        raise RuntimeError("Error downloading train-images-idx3-ubyte.gz:\nTried https://..., got:\n<urlopen error>")
+
+    monkeypatch.setattr(torchvision.datasets, "MNIST", unreachable)
+    with pytest.raises(UvlError, match="data.source=torchvision: download failed") as caught:
+        mnist.read_source("torchvision", tmp_path)
+    assert "\n" not in str(caught.value)

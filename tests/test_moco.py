@@ -90,7 +90,7 @@ def test_key_encoder_starts_as_a_copy_and_follows_by_exact_ema():
 
 def test_key_encoder_receives_no_gradient():
     model = build(queue_size=32)
-    loss, scalars = model.training_step(torch.rand(8, 1, 28, 28))
+    loss, scalars = model.training_step(torch.rand(8, 1, 28, 28), torch.arange(8))
     loss.backward()
     assert all(p.grad is None for p in model.key_encoder.parameters())
     assert all(p.grad is not None for p in model.query_encoder[0].parameters())

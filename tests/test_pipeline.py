@@ -22,6 +22,15 @@ def test_repro_writes_every_metrics_file_and_the_report(quick_repo):
     assert "seed poster reports 75.2%" in report
 
 
+def test_dvc_plots_renders_the_confusion_matrices(quick_repo):
+    shown = json.loads(run(["dvc", "plots", "show", "--json"], quick_repo).stdout)
+    assert not shown.get("errors")
+    methods = yaml.safe_load((quick_repo / "params.yaml").read_text())["pipeline"]["methods"]
+    for name in methods:
+        assert [p["type"] for p in shown["data"][f"plots/{name}/confusion.csv"]] == ["vega"]
+        assert [p["type"] for p in shown["data"][f"plots/{name}/confusion.png"]] == ["image"]
+
+
 def test_exp_run_reruns_only_what_the_param_touches_and_metrics_diff_shows_it(quick_repo):
     before = json.loads((quick_repo / "metrics" / "kmeans.json").read_text())
     result = run(["dvc", "exp", "run", "-S", "kmeans.n_clusters=4"], quick_repo)

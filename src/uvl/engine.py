@@ -38,14 +38,21 @@ from uvl.params import EngineParams, TrainParams
 
 
 class Method(torch.nn.Module):
-    """What the engine trains. A method overrides `training_step` and `embed`, and `after_step` if it
-    keeps state outside the gradient (EMA encoders, queues). State that must survive a restart is a
-    parameter or a registered buffer, so the checkpoint saves it.
+    """What the engine trains. A method overrides `training_step` and `embed`; `after_step` if it keeps
+    state outside the gradient (EMA encoders, queues); `before_step` if it needs the whole training set
+    at times (DEC's targets); `fit` if its training is not one loop (several phases, several optimisers).
+    State that must survive a restart is a parameter or a registered buffer, so the checkpoint saves it.
     """
 
-    def training_step(self, images: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        """images: (B, 1, 28, 28) in [0, 1]. Returns the loss and detached scalars to log."""
+    def training_step(self, images: torch.Tensor, indices: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """images: (B, 1, 28, 28) in [0, 1]; indices: (B,) their rows in the training set.
+        Returns the loss and detached scalars to log."""
         raise NotImplementedError
+
+    def before_step(self, step: int, data: torch.Tensor) -> bool:
+        """Runs before each step with the whole training set, (N, 28, 28) uint8 on the device.
+        Returning False ends training early (a convergence test)."""
+        return True
 
     def after_step(self) -> None:
         """Runs after each optimiser step."""
@@ -56,6 +63,14 @@ class Method(torch.nn.Module):
 
     def configure_optimizer(self, params: TrainParams) -> torch.optim.Optimizer:
         return torch.optim.Adam(self.parameters(), lr=params.lr, weight_decay=params.weight_decay)
+
+    def figures(self, folder: Path) -> None:
+        """Write the method's own PNG figures (InfoGAN's samples) into `folder`; they reach plots/<method>/."""
+
+    def fit(self, name: str, images: np.ndarray, params: TrainParams, engine: EngineParams, fp: str,
+            run) -> dict[str, list[float]]:
+        """Train on `images`; the pretrain@ stage calls this."""
+        return fit(name, self, images, params, engine, fp, run)
 
 
 def resolve_device(name: str) -> torch.device:
@@ -86,18 +101,28 @@ def learning_rate(params: TrainParams, step: int, total_steps: int) -> float:
     return params.lr
 
 
+def checkpoint_path(name: str, fp: str) -> Path:
+    return checkpoint_dir() / f"{name}-{fp}.pt"
+
+
 def as_batch(images: torch.Tensor) -> torch.Tensor:
     """(B, 28, 28) uint8 -> (B, 1, 28, 28) float32 in [0, 1]."""
     return images.unsqueeze(1).float().div_(255.0)
 
 
 @torch.no_grad()
-def embed_all(method: Method, images: np.ndarray, device: torch.device, batch_size: int = 2048) -> np.ndarray:
+def embed_tensor(method: Method, images: torch.Tensor, batch_size: int = 2048) -> torch.Tensor:
+    """(N, 28, 28) uint8 on the model's device -> (N, D) `method.embed` features, in eval mode."""
+    was_training = method.training
     method.eval()
-    source = torch.from_numpy(images)
-    chunks = [method.embed(as_batch(source[i:i + batch_size].to(device))).float().cpu()
-              for i in range(0, len(source), batch_size)]
-    return torch.cat(chunks).numpy()
+    features = torch.cat([method.embed(as_batch(images[i:i + batch_size])).float()
+                          for i in range(0, len(images), batch_size)])
+    method.train(was_training)
+    return features
+
+
+def embed_all(method: Method, images: np.ndarray, device: torch.device) -> np.ndarray:
+    return embed_tensor(method, torch.from_numpy(images).to(device)).cpu().numpy()
 
 
 @contextlib.contextmanager
@@ -136,8 +161,13 @@ def _load(path: Path, fp: str, device: torch.device) -> dict | None:
 
 
 def fit(name: str, method: Method, images: np.ndarray, params: TrainParams, engine: EngineParams,
-        fp: str, run) -> dict[str, list[float]]:
-    """Train `method` on `images` ((N, 28, 28) uint8); returns the per-epoch means of the logged scalars."""
+        fp: str, run, keep_checkpoint: bool = False, metric_prefix: str = "") -> dict[str, list[float]]:
+    """Train `method` on `images` ((N, 28, 28) uint8); returns the per-epoch means of the logged scalars.
+
+    keep_checkpoint: leave the final state as a checkpoint, so that a multi-phase method resumed in a later
+    phase skips this one; the method deletes it (`checkpoint_path`) when all phases are done.
+    metric_prefix: prepended to the names of the logged scalars (and of the returned history), per phase.
+    """
     device = resolve_device(engine.device)
     torch.set_num_threads(os.cpu_count() or 1)
     torch.use_deterministic_algorithms(True, warn_only=device.type == "cuda")
@@ -152,7 +182,7 @@ def fit(name: str, method: Method, images: np.ndarray, params: TrainParams, engi
     method.to(device)
     optimizer = method.configure_optimizer(params)
 
-    path = checkpoint_dir() / f"{name}-{fp}.pt"
+    path = checkpoint_path(name, fp)
     state = _load(path, fp, device)
     step, history, sums = 0, {}, {}  # sums: this epoch's running totals of the logged scalars
     if state is not None:
@@ -160,6 +190,9 @@ def fit(name: str, method: Method, images: np.ndarray, params: TrainParams, engi
         optimizer.load_state_dict(state["optimizer"])
         step, history, sums = state["step"], state["history"], state["sums"]
         print(f"uvl: resuming {name} from {path} at step {step}/{total_steps}", file=sys.stderr)
+        run.log_params({"engine.resumed_at_step": step})
+        for epoch, means in enumerate(zip(*history.values())):  # this run gets the whole curve
+            run.log_metrics(dict(zip(history, means)), step=epoch)
 
     def checkpoint() -> None:
         _save(path, {"fingerprint": fp, "step": step, "model": method.state_dict(),
@@ -177,6 +210,9 @@ def fit(name: str, method: Method, images: np.ndarray, params: TrainParams, engi
                     checkpoint()
                     raise UvlError(f"{name}: terminated at step {step}/{total_steps}; "
                                    f"checkpoint saved to {path}, rerun to resume")
+                if not method.before_step(step, data):
+                    print(f"uvl: {name} converged at step {step}/{total_steps}", file=sys.stderr)
+                    break
                 epoch, position = divmod(step, steps_per_epoch)
                 if position == 0 or order is None:
                     order = torch.randperm(len(data), generator=torch.Generator().manual_seed(
@@ -184,9 +220,9 @@ def fit(name: str, method: Method, images: np.ndarray, params: TrainParams, engi
                 torch.manual_seed(derive_seed(params.seed, epoch, position))
                 for group in optimizer.param_groups:  # a function of the step, so resuming needs no state
                     group["lr"] = learning_rate(params, step, total_steps)
-                batch = as_batch(data[order[position * params.batch_size:(position + 1) * params.batch_size]])
+                indices = order[position * params.batch_size:(position + 1) * params.batch_size]  # (B,)
                 with autocast:
-                    loss, scalars = method.training_step(batch)
+                    loss, scalars = method.training_step(as_batch(data[indices]), indices)
                 if not torch.isfinite(loss):
                     raise UvlError(f"{name}: loss is {loss.item()} at epoch {epoch} step {step} "
                                    f"(batch {position} of the epoch); nothing was written")
@@ -195,7 +231,7 @@ def fit(name: str, method: Method, images: np.ndarray, params: TrainParams, engi
                 optimizer.step()
                 method.after_step()
                 for key, value in {"loss": loss.detach(), **scalars}.items():
-                    sums[key] = sums.get(key, 0) + value.detach().float()
+                    sums[metric_prefix + key] = sums.get(metric_prefix + key, 0) + value.detach().float()
                 step += 1
                 progress.update(params.batch_size)
                 if step % steps_per_epoch == 0:
@@ -203,11 +239,14 @@ def fit(name: str, method: Method, images: np.ndarray, params: TrainParams, engi
                     for key, value in means.items():
                         history.setdefault(key, []).append(value)
                     run.log_metrics(means, step=epoch)
-                    progress.set_postfix(epoch=epoch, loss=f"{means['loss']:.4g}")
+                    progress.set_postfix(epoch=epoch, loss=f"{means[f'{metric_prefix}loss']:.4g}", refresh=False)
                     sums = {}
                 if step % engine.checkpoint_every == 0 and step < total_steps:
                     checkpoint()
     finally:
         progress.close()
-    path.unlink(missing_ok=True)
+    if keep_checkpoint:
+        checkpoint()
+    else:
+        path.unlink(missing_ok=True)
     return history

@@ -25,7 +25,7 @@ class Noisy(Method):
         self.layer = torch.nn.Linear(784, 4)
         self.calls, self.fault_at_call, self.fault = 0, fault_at_call, fault
 
-    def training_step(self, images):
+    def training_step(self, images, indices):
         self.calls += 1
         noise = torch.rand_like(images)  # drawn from the reseeded global RNG
         loss = self.layer((images + 0.1 * noise).flatten(1)).pow(2).mean()

@@ -41,7 +41,7 @@ class Autoencoder(Method):
         self.encoder = nn.Sequential(nn.Flatten(), nn.Linear(784, hidden), nn.ReLU(), nn.Linear(hidden, embedding))
         self.decoder = nn.Sequential(nn.Linear(embedding, hidden), nn.ReLU(), nn.Linear(hidden, 784), nn.Sigmoid())
 
-    def training_step(self, images):
+    def training_step(self, images, indices):
         reconstruction = self.decoder(self.encoder(images))  # (B, 784)
         loss = nn.functional.mse_loss(reconstruction, images.flatten(1))
         return loss, {}

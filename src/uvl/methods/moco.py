@@ -63,9 +63,12 @@ class MoCo(Method):
         self.register_buffer("queue", F.normalize(torch.randn(params.queue_size, params.feature_dim), dim=1))  # (K, D)
         self._last_keys: torch.Tensor | None = None
 
-    def training_step(self, images):
-        query_view = random_affine(images, self.params.augment)
-        key_view = random_affine(images, self.params.augment)
+    def training_step(self, images, indices):
+        return self.step_on_views(random_affine(images, self.params.augment),
+                                  random_affine(images, self.params.augment))
+
+    def step_on_views(self, query_view, key_view):
+        """The loss on two views (B, 1, 28, 28) of the same images, however they were augmented."""
         query = F.normalize(self.query_encoder(query_view), dim=1)  # (B, D)
         with torch.no_grad():
             key = F.normalize(self.key_encoder(key_view), dim=1)  # (B, D)

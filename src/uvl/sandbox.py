@@ -1,0 +1,83 @@
+"""A throwaway copy of the project: its working tree (tracked and untracked, not ignored files) in a fresh
+git repository, with params overridden.
+
+Used by the tests and the fault drills (uvl.reliability), so that they run the real `dvc` commands on the
+real pipeline without touching the working copy.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from uvl.profile import merged
+
+ROOT = Path(__file__).resolve().parents[2]
+GENERATED = ("dvc.lock", "metrics", "plots", "reports")  # a copy regenerates these
+
+
+def project_env(**extra: str) -> dict[str, str]:
+    """The environment of a user who activated .venv, with no inherited tracking URI or DVC variables."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_TRACKING_URI", "DVC_"))}
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
+    env["DVC_NO_ANALYTICS"] = "1"
+    env.update(extra)
+    return env
+
+
+class Sandbox:
+    def __init__(self, dest: Path, overrides: dict[str, Any] | None = None, profile: str | None = "profiles/quick.yaml",
+                 dvc_cache: Path | None = None):
+        """dvc_cache: a DVC cache folder shared by several sandboxes, so that a stage that already ran with the
+        same inputs in one (`prepare`) is restored from DVC's run-cache in the others instead of rerun."""
+        self.root = dest
+        tracked = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+                                 cwd=ROOT, capture_output=True, check=True).stdout
+        for name in filter(None, tracked.decode().split("\0")):
+            source = ROOT / name
+            if source.is_file() and not name.startswith(GENERATED):
+                (dest / name).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(source, dest / name)
+        params = yaml.safe_load((ROOT / "params.yaml").read_text())
+        if profile:
+            params = merged(params, yaml.safe_load((ROOT / profile).read_text()))
+        for section, values in (overrides or {}).items():  # whole sections, so a list of methods can shrink
+            params[section] = merged(params[section], values) if section not in ("pipeline",) else values
+        self.write_params(params)
+        self.run("git", "init", "-q")
+        self.commit("copy")
+        if dvc_cache:
+            self.run("dvc", "cache", "dir", "--local", str(dvc_cache))
+
+    def write_params(self, params: dict) -> None:
+        (self.root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+
+    def params(self) -> dict:
+        return yaml.safe_load((self.root / "params.yaml").read_text())
+
+    def commit(self, message: str) -> None:
+        self.run("git", "add", "-A")
+        self.run("git", "-c", "user.name=uvl", "-c", "user.email=uvl@localhost", "commit", "-qm", message)
+
+    def run(self, *cmd: str, check: bool = True, timeout: float = 900, **env: str) -> subprocess.CompletedProcess:
+        result = subprocess.run(cmd, cwd=self.root, env=project_env(**env), capture_output=True, text=True,
+                                timeout=timeout)
+        if check and result.returncode != 0:
+            raise RuntimeError(f"{' '.join(cmd)} exited {result.returncode}\n{result.stdout}\n{result.stderr}")
+        return result
+
+    def popen(self, *cmd: str, **env: str) -> subprocess.Popen:
+        """Start a command in its own process group, so that a signal can reach all of it."""
+        return subprocess.Popen(cmd, cwd=self.root, env=project_env(**env), stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, start_new_session=True)
+
+    def metrics(self, name: str) -> dict | None:
+        path = self.root / "metrics" / f"{name}.json"
+        return json.loads(path.read_text()) if path.exists() else None

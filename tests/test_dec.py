@@ -1,0 +1,109 @@
+"""DEC and IDEC: the assignment and target against hand-computed values, convergence, two-phase resume."""
+
+import os
+import signal
+
+import numpy as np
+import pytest
+import torch
+import yaml
+
+from conftest import ROOT
+from uvl import methods, params as uvl_params
+from uvl.engine import checkpoint_dir
+from uvl.errors import UvlError
+from uvl.losses.clustering import kl_divergence, student_t_assignment, target_distribution
+from uvl.tracking import Run
+
+QUICK = {**yaml.safe_load((ROOT / "params.yaml").read_text())["dec"],
+         **yaml.safe_load((ROOT / "profiles" / "quick.yaml").read_text())["dec"]}
+ENGINE = uvl_params.EngineParams(device="cpu", precision="fp32", checkpoint_every=4)
+
+
+def test_student_t_hand_computed():
+    z = torch.tensor([[0.0, 0.0]])
+    centres = torch.tensor([[0.0, 0.0], [1.0, 0.0]])
+    # α = 1: kernels (1 + 0)^-1 = 1 and (1 + 1)^-1 = 1/2, so q = (2/3, 1/3)
+    assert torch.allclose(student_t_assignment(z, centres, alpha=1.0), torch.tensor([[2 / 3, 1 / 3]]))
+
+
+def test_student_t_matches_a_naive_loop():
+    torch.manual_seed(0)
+    z, centres, alpha = torch.randn(6, 3), torch.randn(4, 3), 2.5
+    expected = torch.zeros(6, 4)
+    for i in range(6):
+        kernels = [(1 + ((z[i] - centres[j]) ** 2).sum() / alpha) ** (-(alpha + 1) / 2) for j in range(4)]
+        expected[i] = torch.stack(kernels) / sum(kernels)
+    assert torch.allclose(student_t_assignment(z, centres, alpha), expected, atol=1e-6)
+
+
+def test_target_distribution_hand_computed():
+    q = torch.tensor([[2 / 3, 1 / 3], [1 / 3, 2 / 3]])
+    # f = (1, 1); row 1: (4/9, 1/9) normalised = (0.8, 0.2)
+    assert torch.allclose(target_distribution(q), torch.tensor([[0.8, 0.2], [0.2, 0.8]]))
+    skewed = torch.tensor([[0.9, 0.1], [0.8, 0.2], [0.6, 0.4]])
+    # f = (2.3, 0.7): the frequent cluster is damped, so p_i2 > q_i2² / Σ_j q_ij² for each row
+    p = target_distribution(skewed)
+    assert torch.allclose(p.sum(dim=1), torch.ones(3))
+    assert (p[:, 1] > skewed[:, 1] ** 2 / (skewed**2).sum(dim=1)).all()
+
+
+def test_kl_divergence_matches_the_formula():
+    p = torch.tensor([[0.8, 0.2], [0.5, 0.5]])
+    q = torch.tensor([[0.6, 0.4], [0.3, 0.7]])
+    expected = (p * (p / q).log()).sum() / 2
+    assert kl_divergence(p, q).item() == pytest.approx(expected.item(), rel=1e-6)
+
+
+def build(name="dec", **overrides):
+    module = methods.get(name)
+    extra = {"gamma": 0.1} if name == "idec" else {}
+    params = uvl_params.validate_section(name, {**QUICK, **extra, **overrides}, module.Params)
+    torch.manual_seed(0)
+    return module.build(params), params
+
+
+def test_refresh_stops_when_assignments_no_longer_change():
+    model, _ = build(update_interval=2, tol=0.01)
+    data = torch.randint(0, 256, (50, 28, 28), dtype=torch.uint8)
+    assert model.before_step(0, data)  # first refresh: P and assignments set
+    assert model.target.shape == (50, 10) and torch.allclose(model.target.sum(dim=1), torch.ones(50))
+    assert model.before_step(1, data)  # not a refresh step
+    assert not model.before_step(2, data)  # nothing changed since the last refresh: converged
+
+
+IMAGES = np.random.default_rng(0).integers(0, 256, (96, 28, 28), dtype=np.uint8)
+
+
+class Interrupt(Exception):
+    pass
+
+
+@pytest.mark.parametrize("name", ["dec", "idec"])
+def test_two_phase_training_resumes_in_the_second_phase_without_redoing_the_first(name, monkeypatch):
+    overrides = {"batch_size": 32, "epochs": 3, "cluster_epochs": 3, "update_interval": 2, "tol": 0.0}
+    reference, params = build(name, **overrides)
+    expected = reference.fit(name, IMAGES, params, ENGINE, "fp", Run())
+
+    interrupted, _ = build(name, **overrides)
+    original = type(interrupted).training_step
+    calls = {"n": 0}
+
+    def training_step(self, images, indices):
+        calls["n"] += 1
+        if calls["n"] == 5:  # the clustering phase's 5th step
+            os.kill(os.getpid(), signal.SIGTERM)
+        return original(self, images, indices)
+
+    monkeypatch.setattr(type(interrupted), "training_step", training_step)
+    with pytest.raises(UvlError, match=f"{name}: terminated at step 5/9"):
+        interrupted.fit(name, IMAGES, params, ENGINE, "fp", Run())
+    monkeypatch.setattr(type(interrupted), "training_step", original)
+    assert sorted(p.name for p in checkpoint_dir().iterdir()) == [f"{name}-autoencoder-fp.pt", f"{name}-fp.pt"]
+
+    resumed, _ = build(name, **overrides)
+    assert resumed.fit(name, IMAGES, params, ENGINE, "fp", Run()) == expected
+    for key, value in reference.state_dict().items():
+        assert torch.equal(value, resumed.state_dict()[key]) if torch.is_tensor(value) else True
+    assert torch.equal(reference.target, resumed.target)
+    assert not list(checkpoint_dir().iterdir())

@@ -1,0 +1,103 @@
+"""InfoGAN: code sampling, the information loss, the sample grid, resume with the discriminator's optimiser."""
+
+import os
+import signal
+
+import numpy as np
+import pytest
+import torch
+import yaml
+
+from conftest import ROOT
+from uvl import methods, params as uvl_params
+from uvl.errors import UvlError
+from uvl.tracking import Run
+
+INFOGAN = methods.get("infogan")
+SECTION = yaml.safe_load((ROOT / "params.yaml").read_text())["infogan"]
+ENGINE = uvl_params.EngineParams(device="cpu", precision="fp32", checkpoint_every=2)
+
+
+def build(**overrides):
+    params = uvl_params.validate_section("infogan", {**SECTION, **overrides}, INFOGAN.Params)
+    torch.manual_seed(0)
+    return INFOGAN.build(params), params
+
+
+def test_code_sampling_shapes_and_ranges():
+    torch.manual_seed(0)
+    noise, categorical, continuous = INFOGAN.sample_codes(10_000)
+    assert noise.shape == (10_000, 62) and continuous.shape == (10_000, 2) and categorical.shape == (10_000,)
+    assert noise.min() >= -1 and noise.max() <= 1 and continuous.min() >= -1 and continuous.max() <= 1
+    assert abs(noise.mean()) < 0.02 and abs(continuous.mean()) < 0.03  # uniform on (-1, 1), not normal
+    assert set(categorical.tolist()) == set(range(10))
+    assert np.bincount(categorical.numpy()).min() > 900  # uniform over the 10 values
+    z = INFOGAN.generator_input(noise[:4], categorical[:4], continuous[:4])
+    assert z.shape == (4, 74) and torch.equal(z[:, 62:72].sum(dim=1), torch.ones(4))
+
+
+def test_generator_and_discriminator_shapes():
+    model, _ = build()
+    images = model.generator(INFOGAN.generator_input(*INFOGAN.sample_codes(5)))
+    assert images.shape == (5, 1, 28, 28) and images.min() >= 0 and images.max() <= 1
+    assert model.real_or_fake(model.trunk(images)).shape == (5, 1)
+    assert model.embed(images).shape == (5, 128)
+
+
+def test_information_loss_is_small_when_q_reads_the_codes():
+    model, _ = build()
+    categorical = torch.tensor([3])
+    continuous = torch.tensor([[0.5, -0.5]])
+    with torch.no_grad():
+        model.code_output.weight.zero_()
+        model.code_output.bias.copy_(torch.tensor([0.0] * 3 + [20.0] + [0.0] * 6 + [0.5, -0.5]))
+    model.eval()
+    loss = model.information_loss(torch.rand(1, 1, 28, 28), categorical, continuous)
+    assert loss.item() == pytest.approx(0.0, abs=1e-6)
+
+
+def test_sample_grid_rows_are_categories_and_columns_sweep_a_code(tmp_path):
+    model, _ = build()
+    grid = model.sample_grid()
+    assert grid.shape == (100, 1, 28, 28)
+    model.figures(tmp_path)
+    assert (tmp_path / "samples.png").stat().st_size > 1000
+
+
+def test_a_step_updates_both_networks():
+    model, params = build()
+    optimizer = model.configure_optimizer(params)
+    before = {k: v.clone() for k, v in model.state_dict().items() if torch.is_tensor(v)}
+    loss, scalars = model.training_step(torch.rand(16, 1, 28, 28), torch.arange(16))
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    after = model.state_dict()
+    assert not torch.equal(before["generator.0.weight"], after["generator.0.weight"])
+    assert not torch.equal(before["trunk.0.weight"], after["trunk.0.weight"])
+    assert set(scalars) == {"discriminator_loss", "generator_loss", "information_loss"}
+
+
+def test_resume_restores_the_discriminators_optimiser(monkeypatch):
+    images = np.random.default_rng(0).integers(0, 256, (64, 28, 28), dtype=np.uint8)
+    reference, params = build(batch_size=16, epochs=2)
+    expected = reference.fit("infogan", images, params, ENGINE, "fp", Run())
+
+    interrupted, _ = build(batch_size=16, epochs=2)
+    original, calls = INFOGAN.InfoGAN.training_step, {"n": 0}
+
+    def training_step(self, batch, indices):
+        calls["n"] += 1
+        if calls["n"] == 5:
+            os.kill(os.getpid(), signal.SIGTERM)
+        return original(self, batch, indices)
+
+    monkeypatch.setattr(INFOGAN.InfoGAN, "training_step", training_step)
+    with pytest.raises(UvlError, match="terminated at step 5/8"):
+        interrupted.fit("infogan", images, params, ENGINE, "fp", Run())
+    monkeypatch.setattr(INFOGAN.InfoGAN, "training_step", original)
+    resumed, _ = build(batch_size=16, epochs=2)
+    assert resumed.fit("infogan", images, params, ENGINE, "fp", Run()) == expected
+    for key, value in reference.state_dict().items():
+        if torch.is_tensor(value):
+            assert torch.equal(value, resumed.state_dict()[key]), key
