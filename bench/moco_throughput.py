@@ -193,6 +193,12 @@ def main() -> None:
         f"GFLOP/s against a measured fp32 matmul peak of {peak / 1e9:.1f} GFLOP/s "
         f"(4096x4096 torch.matmul): **{100 * result['fraction_of_peak']:.0f}% of peak**.",
         "",
+        "Targets on a CPU: ratio >= 1.5 ({}) and >= 50% of peak ({}).".format(
+            "met" if result["ratio"] >= 1.5 else "not met", "met" if result["fraction_of_peak"] >= 0.5 else "not met")
+        if device.type == "cpu" else
+        "Targets on a GPU: ratio >= 10 ({}) and one epoch under 2 s ({}).".format(
+            "met" if result["ratio"] >= 10 else "not met", "met" if 60_000 / engine < 2 else "not met"),
+        "",
     ]))
     print(json.dumps(result, indent=2))
 
