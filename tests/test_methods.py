@@ -15,6 +15,8 @@ from uvl.tracking import Run
 
 PARAMS = yaml.safe_load((ROOT / "params.yaml").read_text())
 QUICK = merged(PARAMS, yaml.safe_load((ROOT / "profiles" / "quick.yaml").read_text()))
+METHODS = [name for name in PARAMS if name not in uvl_params.FIXED_SECTIONS]  # in the pipeline or not
+TRAINED = [name for name in METHODS if methods.is_trained(methods.get(name))]
 ENGINE = uvl_params.EngineParams(device="cpu", precision="fp32", checkpoint_every=1000)
 # Exceptions, each with its reason. A GAN's categorical code means nothing before thousands of steps, and
 # its generator loss need not fall while the discriminator learns; its information loss does fall.
@@ -43,7 +45,7 @@ def small_mnist(mnist_arrays) -> Mnist:
     return Mnist(images=images, labels=labels.astype(np.int64), n_train=600)
 
 
-@pytest.mark.parametrize("name", PARAMS["pipeline"]["methods"])
+@pytest.mark.parametrize("name", METHODS)
 def test_method_contract(name, small_mnist):
     module = methods.get(name)
     rows, _ = fit_and_cluster(name, small_mnist)
@@ -56,13 +58,13 @@ def test_method_contract(name, small_mnist):
     assert all(p.row in rows for p in module.PUBLISHED)
 
 
-@pytest.mark.parametrize("name", PARAMS["pipeline"]["methods"])
+@pytest.mark.parametrize("name", METHODS)
 def test_same_seed_same_assignments(name, small_mnist):
     (first, _), (second, _) = fit_and_cluster(name, small_mnist), fit_and_cluster(name, small_mnist)
     assert all(np.array_equal(first[row], second[row]) for row in first)
 
 
-@pytest.mark.parametrize("name", PARAMS["pipeline"]["trained"])
+@pytest.mark.parametrize("name", TRAINED)
 def test_a_few_epochs_lower_the_loss(name, small_mnist):
     _, history = fit_and_cluster(name, small_mnist, epochs=6)
     # from the second epoch: state such as MoCo's queue starts random, and the first real keys raise the loss

@@ -216,6 +216,7 @@ def render(outcomes: list[Outcome]) -> str:
 if __name__ == "__main__":
     with tempfile.TemporaryDirectory(prefix="uvl-drills-") as tmp:
         outcomes = run_all(Path(tmp))
-    write_text(ROOT / "reports" / "reliability.md", render(outcomes))
-    print(render(outcomes))
+    report = render(outcomes).replace(tmp, "<drill folder>")
+    write_text(ROOT / "reports" / "reliability.md", report)
+    print(report)
     raise SystemExit(0 if all(o.ok for o in outcomes) else 1)

@@ -23,7 +23,7 @@ from uvl.engine import Method
 from uvl.params import TrainParams
 from uvl.report import Published
 
-PUBLISHED = [Published(row="ae", acc=0.912, source="seed poster (AE(GMM))")]
+PUBLISHED = [Published(row="ae", acc=0.912, source="seed poster, AE(GMM)")]
 
 
 class Params(TrainParams):
