@@ -1,6 +1,5 @@
 """Batch augmentation: one transform per image, values in range, images stay with their labels."""
 
-import numpy as np
 import pytest
 import torch
 

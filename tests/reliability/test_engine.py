@@ -69,7 +69,7 @@ def test_sigterm_checkpoints_and_resume_equals_an_uninterrupted_run(fault_at_cal
     resumed = Noisy()
     assert train(resumed) == expected_history
     assert states_equal(resumed, reference)
-    assert f"resuming noisy from" in capsys.readouterr().err
+    assert "resuming noisy from" in capsys.readouterr().err
     assert not list(checkpoint_dir().glob("*")), "the checkpoint is removed once training completes"
 
 
