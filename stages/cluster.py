@@ -9,27 +9,13 @@ import json
 import time
 
 import numpy as np
-import torch
 
 from uvl import methods
-from uvl.cli import CLUSTERS, MODELS, run_stage, start_method_stage
+from uvl.cli import CLUSTERS, load_model, run_stage, start_method_stage
 from uvl.engine import embed_all, resolve_device
 from uvl.errors import UvlError
 from uvl.io import atomic_dir, save_npz
 from uvl.tracking import Run
-
-
-def load_model(name, method, section, device):
-    """The pretrain@ stage's model and metadata."""
-    try:
-        meta = json.loads((MODELS / name / "run.json").read_text())
-        state = torch.load(MODELS / name / "model.pt", map_location=device, weights_only=True)
-        model = method.build(section)
-        model.load_state_dict(state)
-    except (OSError, ValueError, RuntimeError, KeyError) as err:
-        raise UvlError(f"{MODELS / name}: missing or unreadable ({type(err).__name__}); "
-                       f"run `dvc repro pretrain@{name}`") from None
-    return model.to(device), meta
 
 
 def main() -> None:
@@ -40,7 +26,7 @@ def main() -> None:
     features = None
     if methods.is_trained(method):
         device = resolve_device(params.engine.device)
-        model, meta = load_model(name, method, section, device)
+        model, meta = load_model(name, params, device)
         run = Run.resume(meta["mlflow_run_id"])
         features = embed_all(model, data.images, device)  # (N, D)
         rows = method.cluster(features, section, model)

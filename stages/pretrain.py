@@ -2,39 +2,49 @@
 
 Writes models/<method>/model.pt (the state dict) and run.json (seed, wall time, the MLflow run that the
 chain's later stages continue). A failure (NaN loss, SIGTERM, bad params) writes neither; an interrupted
-run resumes from its checkpoint when the stage runs again.
+run resumes from its checkpoint when the stage runs again. Under torchrun (engine.launcher) every process
+trains and rank 0 alone tracks and writes.
 """
 
+import hashlib
 import json
 import time
+from pathlib import Path
 
 import torch
 
-from uvl import methods
-from uvl.cli import MODELS, run_stage, start_method_stage
+from uvl import distributed
+from uvl.cli import MODELS, build_model, run_stage, start_method_stage
 from uvl.engine import fingerprint, resolve_device
-from uvl.errors import UvlError
 from uvl.io import atomic_dir
+from uvl.params import PIXELS
 from uvl.tracking import Run
 
 
 def main() -> None:
     name, params, data = start_method_stage(__doc__, trained_only=True)
-    method, section = methods.get(name), params.methods[name]
-    device = resolve_device(params.engine.device)
-    fp = fingerprint(name, section.model_dump(), params.data.model_dump(), params.engine.precision, device.type)
-
-    run = Run.start(name, stage="pretrain", params={name: section.model_dump(), "data": params.data.model_dump(),
-                                                     "engine": params.engine.model_dump()})
-    torch.manual_seed(section.seed)  # the initial weights
-    model = method.build(section)
+    section, engine = params.methods[name], params.engine
+    device = resolve_device(engine.device)
+    model = build_model(name, params, device, upstream_weights=True)
+    source = params.pipeline.trained[name]
+    upstream = hashlib.sha256((Path(source) / "model.pt").read_bytes()).hexdigest() if source != PIXELS else ""
+    # everything that shapes the result, so a checkpoint of other params or another upstream model is never resumed
+    fp = fingerprint(name, section.model_dump(), params.data.model_dump(), engine.precision, engine.channels_last,
+                     engine.compile, device.type, distributed.world_size(), upstream)
+    run = (Run.start(name, stage="pretrain", params={name: section.model_dump(), "data": params.data.model_dump(),
+                                                      "engine": engine.model_dump()})
+           if distributed.is_main() else Run())  # the other processes track nothing
     started = time.perf_counter()
     try:
-        history = model.fit(name, data.images, section, params.engine, fp, run)
+        history = model.fit(name, data.images, section, engine, fp, run)
     except BaseException:
         run.end(failed=True)
         raise
+    finally:
+        distributed.teardown()
     seconds = time.perf_counter() - started
+    if not distributed.is_main():
+        return
     run.log_metrics({"pretrain_seconds": seconds})
 
     with atomic_dir(MODELS / name) as out:

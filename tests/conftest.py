@@ -8,8 +8,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 
+from uvl.params import EngineParams
 from uvl.sandbox import ROOT, Sandbox, project_env
+
 os.environ.setdefault("DVC_NO_ANALYTICS", "1")
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 
@@ -19,6 +22,12 @@ def run(cmd: list[str], cwd: Path, check: bool = True, **env: str) -> subprocess
     if check and result.returncode != 0:
         raise AssertionError(f"{' '.join(cmd)} exited {result.returncode}\n{result.stdout}\n{result.stderr}")
     return result
+
+
+def cpu_engine(checkpoint_every: int, **overrides) -> EngineParams:
+    """params.yaml's engine section on the CPU, checkpointing every `checkpoint_every` steps."""
+    section = yaml.safe_load((ROOT / "params.yaml").read_text())["engine"]
+    return EngineParams.model_validate({**section, "device": "cpu", "checkpoint_every": checkpoint_every, **overrides})
 
 
 def copy_project(dest: Path, profile: str | None = "profiles/quick.yaml") -> Path:

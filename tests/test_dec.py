@@ -1,4 +1,5 @@
-"""DEC and IDEC: the assignment and target against hand-computed values, convergence, two-phase resume."""
+"""DEC and IDEC: the assignment and target against hand-computed values, convergence, resume, and the
+stacked autoencoder they share."""
 
 import os
 import signal
@@ -7,17 +8,19 @@ import numpy as np
 import pytest
 import torch
 import yaml
+from conftest import ROOT, cpu_engine
 
-from conftest import ROOT
-from uvl import methods, params as uvl_params
+from uvl import methods
+from uvl import params as uvl_params
 from uvl.engine import checkpoint_dir
 from uvl.errors import UvlError
 from uvl.losses.clustering import kl_divergence, student_t_assignment, target_distribution
+from uvl.profile import merged
 from uvl.tracking import Run
 
-QUICK = {**yaml.safe_load((ROOT / "params.yaml").read_text())["dec"],
-         **yaml.safe_load((ROOT / "profiles" / "quick.yaml").read_text())["dec"]}
-ENGINE = uvl_params.EngineParams(device="cpu", precision="fp32", checkpoint_every=4)
+PARAMS = merged(yaml.safe_load((ROOT / "params.yaml").read_text()),
+                yaml.safe_load((ROOT / "profiles" / "quick.yaml").read_text()))
+ENGINE = cpu_engine(checkpoint_every=4)
 
 
 def test_student_t_hand_computed():
@@ -55,12 +58,27 @@ def test_kl_divergence_matches_the_formula():
     assert kl_divergence(p, q).item() == pytest.approx(expected.item(), rel=1e-6)
 
 
+def autoencoder():
+    section = uvl_params.validate_section("sae", PARAMS["sae"], methods.get("sae").Params)
+    torch.manual_seed(0)
+    return methods.get("sae").build(section)
+
+
 def build(name="dec", **overrides):
     module = methods.get(name)
-    extra = {"gamma": 0.1} if name == "idec" else {}
-    params = uvl_params.validate_section(name, {**QUICK, **extra, **overrides}, module.Params)
-    torch.manual_seed(0)
-    return module.build(params), params
+    params = uvl_params.validate_section(name, {**PARAMS[name], **overrides}, module.Params)
+    return module.build(params, autoencoder()), params
+
+
+def test_dec_and_idec_start_from_the_autoencoder_and_only_idec_keeps_its_decoder():
+    base = autoencoder()
+    for name in ("dec", "idec"):
+        assert methods.get(name).UPSTREAM == "sae"
+        model, _ = build(name)
+        assert all(torch.equal(a, b) for a, b in zip(model.encoder.state_dict().values(),
+                                                     base.encoder.state_dict().values()))
+        assert (model.decoder is None) == (name == "dec")
+        assert model.encoder[1].weight.data_ptr() != base.encoder[1].weight.data_ptr()  # a copy, not shared
 
 
 def test_refresh_stops_when_assignments_no_longer_change():
@@ -75,13 +93,9 @@ def test_refresh_stops_when_assignments_no_longer_change():
 IMAGES = np.random.default_rng(0).integers(0, 256, (96, 28, 28), dtype=np.uint8)
 
 
-class Interrupt(Exception):
-    pass
-
-
 @pytest.mark.parametrize("name", ["dec", "idec"])
-def test_two_phase_training_resumes_in_the_second_phase_without_redoing_the_first(name, monkeypatch):
-    overrides = {"batch_size": 32, "epochs": 3, "cluster_epochs": 3, "update_interval": 2, "tol": 0.0}
+def test_training_resumes_with_its_targets_and_centres(name, monkeypatch):
+    overrides = {"batch_size": 32, "epochs": 3, "update_interval": 2, "tol": 0.0}
     reference, params = build(name, **overrides)
     expected = reference.fit(name, IMAGES, params, ENGINE, "fp", Run())
 
@@ -91,7 +105,7 @@ def test_two_phase_training_resumes_in_the_second_phase_without_redoing_the_firs
 
     def training_step(self, images, indices):
         calls["n"] += 1
-        if calls["n"] == 5:  # the clustering phase's 5th step
+        if calls["n"] == 5:
             os.kill(os.getpid(), signal.SIGTERM)
         return original(self, images, indices)
 
@@ -99,7 +113,7 @@ def test_two_phase_training_resumes_in_the_second_phase_without_redoing_the_firs
     with pytest.raises(UvlError, match=f"{name}: terminated at step 5/9"):
         interrupted.fit(name, IMAGES, params, ENGINE, "fp", Run())
     monkeypatch.setattr(type(interrupted), "training_step", original)
-    assert sorted(p.name for p in checkpoint_dir().iterdir()) == [f"{name}-autoencoder-fp.pt", f"{name}-fp.pt"]
+    assert [p.name for p in checkpoint_dir().iterdir()] == [f"{name}-fp.pt"]
 
     resumed, _ = build(name, **overrides)
     assert resumed.fit(name, IMAGES, params, ENGINE, "fp", Run()) == expected

@@ -7,15 +7,16 @@ import numpy as np
 import pytest
 import torch
 import yaml
+from conftest import ROOT, cpu_engine
 
-from conftest import ROOT
-from uvl import methods, params as uvl_params
+from uvl import methods
+from uvl import params as uvl_params
 from uvl.errors import UvlError
 from uvl.tracking import Run
 
 INFOGAN = methods.get("infogan")
 SECTION = yaml.safe_load((ROOT / "params.yaml").read_text())["infogan"]
-ENGINE = uvl_params.EngineParams(device="cpu", precision="fp32", checkpoint_every=2)
+ENGINE = cpu_engine(checkpoint_every=2)
 
 
 def build(**overrides):

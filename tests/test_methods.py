@@ -4,9 +4,10 @@ import numpy as np
 import pytest
 import torch
 import yaml
+from conftest import ROOT, cpu_engine
 
-from conftest import ROOT
-from uvl import methods, params as uvl_params
+from uvl import methods
+from uvl import params as uvl_params
 from uvl.data import Mnist
 from uvl.engine import embed_all
 from uvl.eval import cluster_acc
@@ -17,23 +18,33 @@ PARAMS = yaml.safe_load((ROOT / "params.yaml").read_text())
 QUICK = merged(PARAMS, yaml.safe_load((ROOT / "profiles" / "quick.yaml").read_text()))
 METHODS = [name for name in PARAMS if name not in uvl_params.FIXED_SECTIONS]  # in the pipeline or not
 TRAINED = [name for name in METHODS if methods.is_trained(methods.get(name))]
-ENGINE = uvl_params.EngineParams(device="cpu", precision="fp32", checkpoint_every=1000)
+ENGINE = cpu_engine(checkpoint_every=1000)
 # Exceptions, each with its reason. A GAN's categorical code means nothing before thousands of steps, and
 # its generator loss need not fall while the discriminator learns; its information loss does fall.
-# DEC and IDEC: `epochs` sets their autoencoder phase.
+# DEC's and IDEC's KL(P || Q) rises when a refresh sharpens the target P; their assignments' uncertainty falls.
 SLOW_TO_CLUSTER = {"infogan"}
-LEARNING_SIGNAL = {"infogan": "information_loss", "dec": "autoencoder/loss", "idec": "autoencoder/loss"}
+LEARNING_SIGNAL = {"infogan": "information_loss", "dec": "uncertainty", "idec": "uncertainty"}
+
+
+def train(name: str, data: Mnist, **overrides):
+    """pretrain@<name> in process, on top of the upstream method's model trained the same way.
+    Returns the model, its params section and the per-epoch history."""
+    module = methods.get(name)
+    section = uvl_params.validate_section(name, {**QUICK[name], **overrides}, module.Params)
+    upstream = getattr(module, "UPSTREAM", None)
+    base = (train(upstream, data)[0],) if upstream else ()
+    torch.manual_seed(section.seed)
+    model = module.build(section, *base)
+    return model, section, model.fit(name, data.images, section, ENGINE, fp="test", run=Run())
 
 
 def fit_and_cluster(name: str, data: Mnist, **overrides) -> tuple[dict[str, np.ndarray], dict]:
     """The pipeline's work for one method, in process: pretrain (if trained), then cluster."""
     module = methods.get(name)
-    section = uvl_params.validate_section(name, {**QUICK[name], **overrides}, module.Params)
     if not methods.is_trained(module):
+        section = uvl_params.validate_section(name, {**QUICK[name], **overrides}, module.Params)
         return module.cluster(data.pixels(), section), {}
-    torch.manual_seed(section.seed)
-    model = module.build(section)
-    history = model.fit(name, data.images, section, ENGINE, fp="test", run=Run())
+    model, section, history = train(name, data, **overrides)
     features = embed_all(model, data.images, torch.device("cpu"))
     return module.cluster(features, section, model), history
 

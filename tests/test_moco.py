@@ -6,9 +6,10 @@ import pytest
 import torch
 import torch.nn.functional as F
 import yaml
+from conftest import ROOT, cpu_engine
 
-from conftest import ROOT
-from uvl import methods, params as uvl_params
+from uvl import methods
+from uvl import params as uvl_params
 from uvl.losses.contrastive import info_nce
 
 MOCO = methods.get("moco")
@@ -59,16 +60,17 @@ def test_queue_smaller_than_the_batch_keeps_the_newest_keys():
 
 
 def test_queue_persists_across_epochs_of_the_engine(tmp_path):
+    import numpy as np
+
     from uvl.engine import fit
     from uvl.tracking import Run
-    import numpy as np
 
     params = uvl_params.validate_section("moco", {**SECTION, "queue_size": 64, "batch_size": 16, "epochs": 2},
                                          MOCO.Params)
     model = MOCO.build(params)
     initial = model.queue.clone()
     images = np.random.default_rng(0).integers(0, 256, (32, 28, 28), dtype=np.uint8)  # 2 steps per epoch
-    engine = uvl_params.EngineParams(device="cpu", precision="fp32", checkpoint_every=100)
+    engine = cpu_engine(checkpoint_every=100)
     fit("moco", model, images, params, engine, "fp", Run())
     # 4 steps x 16 keys replaced the 64 random keys exactly once: none of the initial keys is left
     assert not any(torch.equal(row, old) for row in model.queue for old in initial)

@@ -3,8 +3,8 @@ import sys
 
 import pytest
 import yaml
-
 from conftest import ROOT, copy_project, project_env
+
 from uvl import params as uvl_params
 from uvl.errors import UvlError
 
@@ -35,8 +35,14 @@ def test_the_committed_params_are_valid():
     (lambda p: p.update(kmenas={"n_init": 1}), r"unknown method or params section 'kmenas'; known methods: .*kmeans"),
     (lambda p: p["pipeline"]["methods"].update(dbscan="data/prepared/mnist.npz"), r"unknown method or params section 'dbscan'"),
     (lambda p: p["pipeline"]["methods"].update(ae="data/prepared/mnist.npz"), r"pipeline.methods.ae must be 'models/ae'"),
-    (lambda p: p["pipeline"].update(trained=[]), r"pipeline.methods.ae must be 'data/prepared/mnist.npz'"),
-    (lambda p: p["pipeline"]["trained"].append("kmeans"), r"pipeline.methods.kmeans must be 'models/kmeans'"),
+    (lambda p: p["pipeline"].update(trained={}), r"pipeline.methods.ae must be 'data/prepared/mnist.npz'"),
+    (lambda p: p["pipeline"]["trained"].update(kmeans="data/prepared/mnist.npz"), r"pipeline.methods.kmeans must be 'models/kmeans'"),
+    (lambda p: p["pipeline"]["trained"].update(dec="data/prepared/mnist.npz"), r"pipeline.trained.dec must be 'models/sae' \(dec starts from the model of sae\)"),
+    (lambda p: p["pipeline"]["trained"].update(moco="models/ae"), r"pipeline.trained.moco must be 'data/prepared/mnist.npz'"),
+    (lambda p: [p["pipeline"][key].pop("sae") for key in ("methods", "trained")], r"pipeline.trained.dec starts from sae, which must be in pipeline.trained too"),
+    (lambda p: p["moco"].update(pca_components=256), r"moco.pca_components \(256\) must be at most feature_dim \(128\)"),
+    (lambda p: p["moco"].update(momentum=1.0), r"moco.momentum: Input should be less than 1"),
+    (lambda p: p["engine"].update(launcher="bash -c rm"), r"engine.launcher: String should match pattern"),
     (lambda p: p["engine"].update(device="tpu"), r"engine.device: Input should be 'auto', 'cpu' or 'cuda'"),
     (lambda p: p["ae"].update(lr=-0.1), r"ae.lr: Input should be greater than 0 \(got -0.1\)"),
     (lambda p: p.pop("gmm"), r"pipeline.methods lists 'gmm' but there is no 'gmm:' section"),

@@ -1,10 +1,10 @@
 """End to end through DVC, on a quick-profile copy of the project in a temporary git repository."""
 
 import json
+import re
 
 import pytest
 import yaml
-
 from conftest import run
 
 pytestmark = pytest.mark.slow
@@ -54,3 +54,23 @@ def test_the_mlflow_run_leads_back_to_the_dvc_stage(quick_repo):
     logged = client.get_run(meta["mlflow_run_id"])
     assert logged.data.tags["uvl.method"] == "kmeans" and "acc" in logged.data.metrics
     assert logged.data.params["kmeans.n_init"] == "1"
+
+
+@pytest.mark.parametrize("section, key, value, chain", [
+    ("moco", "momentum", 0.9, ["pretrain@moco", "cluster@moco", "evaluate@moco"]),
+    # IDEC starts from the stacked autoencoder that DEC shares: neither the autoencoder nor DEC reruns
+    ("idec", "gamma", 0.2, ["pretrain@idec", "cluster@idec", "evaluate@idec"]),
+    ("sae", "epochs", 3, ["pretrain@sae", "cluster@sae", "evaluate@sae", "pretrain@dec", "cluster@dec",
+                          "evaluate@dec", "pretrain@idec", "cluster@idec", "evaluate@idec"]),
+])
+def test_a_param_reruns_only_the_chains_it_touches(quick_repo, section, key, value, chain):
+    path = quick_repo / "params.yaml"
+    original = path.read_text()
+    params = yaml.safe_load(original)
+    params[section][key] = value
+    path.write_text(yaml.safe_dump(params, sort_keys=False))
+    try:
+        dry = run(["dvc", "repro", "--dry"], quick_repo).stdout
+    finally:
+        path.write_text(original)
+    assert sorted(re.findall(r"Running stage '([^']+)'", dry)) == sorted([*chain, "report"])

@@ -1,6 +1,6 @@
 import yaml
-
 from conftest import ROOT
+
 from uvl import params as uvl_params
 from uvl.profile import merged, set_arguments
 

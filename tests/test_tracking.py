@@ -6,8 +6,8 @@ import time
 import urllib.request
 
 import pytest
-
 from conftest import project_env
+
 from uvl import tracking
 
 

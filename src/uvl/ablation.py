@@ -10,10 +10,9 @@ training budget (moco.epochs); several experiments in one cell are averaged and 
 
 from __future__ import annotations
 
-import json
-import subprocess
 from pathlib import Path
 
+from uvl import experiments
 from uvl.io import write_text
 from uvl.sandbox import ROOT
 
@@ -26,18 +25,13 @@ def collect(shown: list[dict]):
 
     rows = []
     for baseline in shown:
-        candidates = [(baseline.get("data"), baseline.get("executor"))]
-        candidates += [(exp["revs"][0].get("data"), exp.get("executor")) for exp in baseline.get("experiments") or []]
-        for data, executor in candidates:
-            if not data or (executor or {}).get("state", "success") != "success":
+        for name, params, metrics in experiments.runs(baseline):
+            scores, moco = metrics.get(METRICS), params.get("moco")
+            if not scores or not moco:
                 continue
-            metrics = ((data.get("metrics") or {}).get(METRICS) or {}).get("data")
-            params = ((data.get("params") or {}).get("params.yaml") or {}).get("data", {}).get("moco")
-            if not metrics or not params:
-                continue
-            rows.append({"experiment": data.get("name") or data.get("rev"), "queue_size": params["queue_size"],
-                         "momentum": params["momentum"], "epochs": params["epochs"], "acc": metrics["acc"],
-                         "knn_acc": metrics.get("knn_acc"), "n_images": metrics["n_images"]})
+            rows.append({"experiment": name, "queue_size": moco["queue_size"], "momentum": moco["momentum"],
+                         "epochs": moco["epochs"], "acc": scores["acc"], "knn_acc": scores.get("knn_acc"),
+                         "n_images": scores["n_images"]})
     columns = ["experiment", "queue_size", "momentum", "epochs", "acc", "knn_acc", "n_images"]
     return pd.DataFrame(rows, columns=columns).drop_duplicates(subset=["experiment"])
 
@@ -66,9 +60,7 @@ def render(frame) -> str:
 
 
 def main() -> None:
-    shown = json.loads(subprocess.run(["dvc", "exp", "show", "--json"], cwd=ROOT, capture_output=True, text=True,
-                                      check=True).stdout)
-    write_text(Path(ROOT) / "reports" / "moco_ablation.md", render(collect(shown)))
+    write_text(Path(ROOT) / "reports" / "moco_ablation.md", render(collect(experiments.show())))
 
 
 if __name__ == "__main__":

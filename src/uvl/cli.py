@@ -34,6 +34,45 @@ def start_method_stage(description: str, trained_only: bool = False):
     return name, params, data
 
 
+def build_model(name: str, params, device, upstream_weights: bool):
+    """`name`'s untrained model, on top of its upstream's model if the method has one (`UPSTREAM`).
+
+    upstream_weights: load the upstream's trained weights from models/<upstream> (pretrain@ starts from
+    them); otherwise build only its architecture from its params (cluster@ then loads `name`'s own state).
+    """
+    import torch
+
+    from uvl import methods
+
+    module, section = methods.get(name), params.methods[name]
+    upstream = getattr(module, "UPSTREAM", None)
+    if upstream is None:
+        base = ()
+    elif upstream_weights:
+        base = (load_model(upstream, params, device)[0],)
+    else:
+        base = (build_model(upstream, params, device, upstream_weights=False),)
+    torch.manual_seed(section.seed)  # the initial weights
+    return module.build(section, *base).to(device)
+
+
+def load_model(name: str, params, device):
+    """The model and metadata (run.json) that pretrain@<name> wrote to models/<name>."""
+    import json
+
+    import torch
+
+    try:
+        meta = json.loads((MODELS / name / "run.json").read_text())
+        state = torch.load(MODELS / name / "model.pt", map_location=device, weights_only=True)
+        model = build_model(name, params, device, upstream_weights=False)
+        model.load_state_dict(state)
+    except (OSError, ValueError, RuntimeError, KeyError) as err:
+        raise UvlError(f"{MODELS / name}: missing or unreadable ({type(err).__name__}); "
+                       f"run `dvc repro pretrain@{name}`") from None
+    return model, meta
+
+
 def run_stage(stage: Callable[[], None]) -> None:
     """Run `stage`; a `UvlError` becomes `uvl: error: <one line>` on stderr and exit status 2."""
     try:

@@ -12,6 +12,8 @@
   the result, so two experiments never share a file and a checkpoint from other params is never resumed.
   Deleted when training completes.
 - Numerical faults: a NaN or infinite loss stops training with the method, epoch and step.
+- Several processes (torchrun): each takes its slice of every global batch and the gradients are averaged
+  before each step; see uvl.distributed. Rank 0 alone writes checkpoints.
 """
 
 from __future__ import annotations
@@ -23,7 +25,6 @@ import math
 import os
 import signal
 import sys
-import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from uvl import distributed
 from uvl.errors import UvlError
 from uvl.io import atomic_path
 from uvl.params import EngineParams, TrainParams
@@ -74,11 +76,12 @@ class Method(torch.nn.Module):
 
 
 def resolve_device(name: str) -> torch.device:
+    """engine.device as a torch device; under torchrun, this process's own GPU."""
     if name == "cuda" and not torch.cuda.is_available():
         raise UvlError("engine.device=cuda but no CUDA device is available; use auto or cpu")
     if name == "auto":
         name = "cuda" if torch.cuda.is_available() else "cpu"
-    return torch.device(name)
+    return distributed.local_device(torch.device(name))
 
 
 def derive_seed(*entropy: int) -> int:
@@ -105,9 +108,9 @@ def checkpoint_path(name: str, fp: str) -> Path:
     return checkpoint_dir() / f"{name}-{fp}.pt"
 
 
-def as_batch(images: torch.Tensor) -> torch.Tensor:
+def as_batch(images: torch.Tensor, memory_format: torch.memory_format = torch.contiguous_format) -> torch.Tensor:
     """(B, 28, 28) uint8 -> (B, 1, 28, 28) float32 in [0, 1]."""
-    return images.unsqueeze(1).float().div_(255.0)
+    return images.unsqueeze(1).float().div_(255.0).contiguous(memory_format=memory_format)
 
 
 @torch.no_grad()
@@ -161,26 +164,29 @@ def _load(path: Path, fp: str, device: torch.device) -> dict | None:
 
 
 def fit(name: str, method: Method, images: np.ndarray, params: TrainParams, engine: EngineParams,
-        fp: str, run, keep_checkpoint: bool = False, metric_prefix: str = "") -> dict[str, list[float]]:
-    """Train `method` on `images` ((N, 28, 28) uint8); returns the per-epoch means of the logged scalars.
-
-    keep_checkpoint: leave the final state as a checkpoint, so that a multi-phase method resumed in a later
-    phase skips this one; the method deletes it (`checkpoint_path`) when all phases are done.
-    metric_prefix: prepended to the names of the logged scalars (and of the returned history), per phase.
-    """
+        fp: str, run) -> dict[str, list[float]]:
+    """Train `method` on `images` ((N, 28, 28) uint8); returns the per-epoch means of the logged scalars."""
     device = resolve_device(engine.device)
-    torch.set_num_threads(os.cpu_count() or 1)
+    distributed.setup(device)
+    rank, processes = distributed.rank(), distributed.world_size()
+    torch.set_num_threads(distributed.threads_per_process())
     torch.use_deterministic_algorithms(True, warn_only=device.type == "cuda")
     os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
-    run.log_params({"engine.threads": torch.get_num_threads(), "engine.resolved_device": str(device)})
+    run.log_params({"engine.threads": torch.get_num_threads(), "engine.resolved_device": str(device),
+                    "engine.processes": processes})
 
     data = torch.from_numpy(images).to(device)  # (N, 28, 28) uint8, the whole dataset on the device
     steps_per_epoch = len(data) // params.batch_size
     if steps_per_epoch == 0:
         raise UvlError(f"{name}.batch_size: {params.batch_size} is larger than the {len(data)} training images")
+    if params.batch_size % processes:
+        raise UvlError(f"{name}.batch_size: {params.batch_size} does not split evenly over {processes} processes")
+    local_batch = params.batch_size // processes  # this process's slice of each global batch
     total_steps = params.epochs * steps_per_epoch
-    method.to(device)
+    memory_format = torch.channels_last if engine.channels_last else torch.contiguous_format
+    method.to(device, memory_format=memory_format)
     optimizer = method.configure_optimizer(params)
+    training_step = torch.compile(method.training_step) if engine.compile else method.training_step
 
     path = checkpoint_path(name, fp)
     state = _load(path, fp, device)
@@ -195,8 +201,9 @@ def fit(name: str, method: Method, images: np.ndarray, params: TrainParams, engi
             run.log_metrics(dict(zip(history, means)), step=epoch)
 
     def checkpoint() -> None:
-        _save(path, {"fingerprint": fp, "step": step, "model": method.state_dict(),
-                     "optimizer": optimizer.state_dict(), "history": history, "sums": sums})
+        if distributed.is_main():
+            _save(path, {"fingerprint": fp, "step": step, "model": method.state_dict(),
+                         "optimizer": optimizer.state_dict(), "history": history, "sums": sums})
 
     autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=engine.precision == "bf16")
     progress = tqdm(total=total_steps * params.batch_size, initial=step * params.batch_size, unit="img",
@@ -206,7 +213,7 @@ def fit(name: str, method: Method, images: np.ndarray, params: TrainParams, engi
     try:
         with _sigterm_flag() as terminated:
             while step < total_steps:
-                if terminated[0]:
+                if distributed.any_true(terminated[0], device):
                     checkpoint()
                     raise UvlError(f"{name}: terminated at step {step}/{total_steps}; "
                                    f"checkpoint saved to {path}, rerun to resume")
@@ -217,36 +224,39 @@ def fit(name: str, method: Method, images: np.ndarray, params: TrainParams, engi
                 if position == 0 or order is None:
                     order = torch.randperm(len(data), generator=torch.Generator().manual_seed(
                         derive_seed(params.seed, epoch))).to(device)
-                torch.manual_seed(derive_seed(params.seed, epoch, position))
+                # each process draws its own augmentations; one process keeps the seeds of earlier releases
+                torch.manual_seed(derive_seed(params.seed, epoch, position, *([rank] if processes > 1 else [])))
                 for group in optimizer.param_groups:  # a function of the step, so resuming needs no state
                     group["lr"] = learning_rate(params, step, total_steps)
-                indices = order[position * params.batch_size:(position + 1) * params.batch_size]  # (B,)
+                start = position * params.batch_size + rank * local_batch
+                indices = order[start:start + local_batch]  # (B / processes,)
                 with autocast:
-                    loss, scalars = method.training_step(as_batch(data[indices]), indices)
-                if not torch.isfinite(loss):
-                    raise UvlError(f"{name}: loss is {loss.item()} at epoch {epoch} step {step} "
+                    loss, scalars = training_step(as_batch(data[indices], memory_format), indices)
+                global_loss = distributed.mean(loss.detach())
+                if not torch.isfinite(global_loss):
+                    raise UvlError(f"{name}: loss is {global_loss.item()} at epoch {epoch} step {step} "
                                    f"(batch {position} of the epoch); nothing was written")
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
+                distributed.average_gradients(method.parameters())
                 optimizer.step()
                 method.after_step()
                 for key, value in {"loss": loss.detach(), **scalars}.items():
-                    sums[metric_prefix + key] = sums.get(metric_prefix + key, 0) + value.detach().float()
+                    sums[key] = sums.get(key, 0) + value.detach().float()
                 step += 1
                 progress.update(params.batch_size)
                 if step % steps_per_epoch == 0:
-                    means = {k: (v / steps_per_epoch).item() for k, v in sums.items()}
+                    totals = distributed.mean(torch.stack(list(sums.values())))  # over the processes
+                    means = {k: (v / steps_per_epoch).item() for k, v in zip(sums, totals)}
                     for key, value in means.items():
                         history.setdefault(key, []).append(value)
                     run.log_metrics(means, step=epoch)
-                    progress.set_postfix(epoch=epoch, loss=f"{means[f'{metric_prefix}loss']:.4g}", refresh=False)
+                    progress.set_postfix(epoch=epoch, loss=f"{means['loss']:.4g}", refresh=False)
                     sums = {}
                 if step % engine.checkpoint_every == 0 and step < total_steps:
                     checkpoint()
     finally:
         progress.close()
-    if keep_checkpoint:
-        checkpoint()
-    else:
+    if distributed.is_main():
         path.unlink(missing_ok=True)
     return history

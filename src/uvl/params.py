@@ -48,10 +48,14 @@ PIXELS = "data/prepared/mnist.npz"
 class PipelineParams(Section):
     # method -> what its cluster@ stage reads: the prepared pixels, or models/<method> for a trained method
     methods: dict[str, str] = Field(min_length=1)  # run by `dvc repro`, in report order
-    trained: list[str]  # methods with a pretrain@ stage
+    # trained method -> what its pretrain@ stage reads: the prepared pixels, or models/<upstream> for a
+    # method that starts from another's model (the module's UPSTREAM, e.g. DEC from the stacked autoencoder)
+    trained: dict[str, str]
 
     @model_validator(mode="after")
     def _inputs_match_training(self):
+        from uvl import methods
+
         for name in self.trained:
             if name not in self.methods:
                 raise ValueError(f"trained lists '{name}', which is not in pipeline.methods")
@@ -59,7 +63,15 @@ class PipelineParams(Section):
             expected = f"models/{name}" if name in self.trained else PIXELS
             if source != expected:
                 raise ValueError(f"methods.{name} must be '{expected}' "
-                                 f"({'a trained method reads its pretrain@ output' if name in self.trained else 'listed as not trained'})")
+                                 f"({'a trained method reads its pretrain@ output' if name in self.trained else 'not in pipeline.trained'})")
+        for name, source in self.trained.items():
+            upstream = getattr(methods.get(name), "UPSTREAM", None)
+            expected = f"models/{upstream}" if upstream else PIXELS
+            if source != expected:
+                raise ValueError(f"trained.{name} must be '{expected}' "
+                                 f"({f'{name} starts from the model of {upstream}' if upstream else f'{name} trains on the pixels'})")
+            if upstream and upstream not in self.trained:
+                raise ValueError(f"trained.{name} starts from {upstream}, which must be in pipeline.trained too")
         return self
 
 
@@ -69,6 +81,11 @@ class EngineParams(Section):
     device: Literal["auto", "cpu", "cuda"]  # auto = cuda when available
     precision: Literal["fp32", "bf16"]  # bf16 autocast for the forward pass; fp32 is exact on the CPU
     checkpoint_every: PositiveInt  # optimiser steps between checkpoints
+    channels_last: bool  # NHWC convolutions (faster on CPUs and tensor cores); same results up to rounding
+    compile: bool  # torch.compile the training step (minutes of compiling first; pays off on long GPU runs)
+    # what runs pretrain@: python, or torchrun for several processes (uvl.distributed), e.g.
+    # "torchrun --standalone --nproc_per_node 2"; --standalone picks a free port, so queued runs never clash
+    launcher: str = Field(pattern=r"^(python|torchrun( --?[a-z_-]+(=| )?[A-Za-z0-9_.:-]*)*)$")
 
 
 class EvaluationParams(Section):

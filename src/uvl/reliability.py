@@ -22,7 +22,7 @@ from uvl.sandbox import ROOT, Sandbox
 
 EPOCHS = 60  # 7 steps per epoch on the quick profile's 2,000 images: ~420 steps, a few seconds
 OVERRIDES = {
-    "pipeline": {"methods": {"ae": "models/ae"}, "trained": ["ae"]},
+    "pipeline": {"methods": {"ae": "models/ae"}, "trained": {"ae": "data/prepared/mnist.npz"}},
     "ae": {"epochs": EPOCHS},
     "engine": {"checkpoint_every": 20},
 }

@@ -6,13 +6,14 @@ import signal
 import numpy as np
 import pytest
 import torch
+from conftest import cpu_engine
 
 from uvl.engine import Method, checkpoint_dir, fit
 from uvl.errors import UvlError
-from uvl.params import EngineParams, TrainParams
+from uvl.params import TrainParams
 from uvl.tracking import Run
 
-ENGINE = EngineParams(device="cpu", precision="fp32", checkpoint_every=3)
+ENGINE = cpu_engine(checkpoint_every=3)
 PARAMS = TrainParams(epochs=4, batch_size=32, lr=1e-2, lr_schedule="cosine", weight_decay=0.0, seed=7)
 IMAGES = np.random.default_rng(0).integers(0, 256, (200, 28, 28), dtype=np.uint8)  # 6 steps per epoch
 

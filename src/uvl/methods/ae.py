@@ -13,7 +13,6 @@ from __future__ import annotations
 from typing import Literal
 
 import numpy as np
-import torch
 from pydantic import Field, PositiveInt
 from sklearn.cluster import KMeans
 from sklearn.mixture import GaussianMixture

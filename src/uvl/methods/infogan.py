@@ -15,6 +15,8 @@ Losses (official code): D: −[log D(x) + log(1 − D(G(z)))] − λ·MI; G: −
 
 Differences from the paper: the leaky ReLU slope is the paper's 0.1 (the official code's default differs);
 the default budget is the official one in iterations (5,000 of batch 128), counted here as epochs.
+Under several processes (torchrun), BatchNorm normalises each process's slice of the batch (PyTorch's
+SyncBatchNorm needs GPUs), so such a run differs slightly from one process on the same global batch.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import torch.nn.functional as F
 from pydantic import Field, PositiveFloat
 from torch import nn
 
+from uvl import distributed
 from uvl.engine import Method
 from uvl.params import TrainParams
 from uvl.report import Published
@@ -106,6 +109,7 @@ class InfoGAN(Method):
         d_info = self.information_loss(detached, *codes[1:])
         self.discriminator_optimizer.zero_grad(set_to_none=True)
         (d_loss + self.params.info_weight * d_info).backward()
+        distributed.average_gradients(self.discriminator_optimizer.param_groups[0]["params"])
         self.discriminator_optimizer.step()
 
         # generator: the loss the engine minimises (non-saturating GAN loss plus the same information term)

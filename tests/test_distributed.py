@@ -1,0 +1,61 @@
+"""Two gloo processes under torchrun follow one process that trains on the same global batch."""
+
+import pytest
+import torch
+
+from uvl.params import PIXELS
+from uvl.sandbox import Sandbox
+
+pytestmark = pytest.mark.slow
+
+TORCHRUN = "torchrun --standalone --nproc_per_node 2"
+# no augmentation, so that both runs see the same views (each process draws its own augmentations)
+NO_AUGMENT = {"degrees": 0, "translate": 0.0, "scale": [1.0, 1.0], "shear": 0}
+
+
+@pytest.fixture(scope="module")
+def sandbox(tmp_path_factory):
+    box = Sandbox(tmp_path_factory.mktemp("distributed"), overrides={
+        "pipeline": {"methods": {"ae": "models/ae", "moco": "models/moco"}, "trained": {"ae": PIXELS, "moco": PIXELS}},
+        "moco": {"epochs": 2, "queue_size": 384, "augment": NO_AUGMENT},  # the queue wraps within the run
+    })
+    box.run("dvc", "repro", "prepare")
+    return box
+
+
+def train(box: Sandbox, method: str, launcher: str) -> dict[str, torch.Tensor]:
+    result = box.run(*launcher.split(), "stages/pretrain.py", method)
+    assert "resuming" not in result.stderr  # a fresh run each time (different fingerprints)
+    return torch.load(box.root / "models" / method / "model.pt", weights_only=True)
+
+
+@pytest.mark.parametrize("method", ["ae", "moco"])
+def test_two_processes_match_one(sandbox, method):
+    single = train(sandbox, method, "python")
+    double = train(sandbox, method, TORCHRUN)
+    assert single.keys() == double.keys()
+    for name, tensor in single.items():
+        torch.testing.assert_close(double[name], tensor, rtol=1e-4, atol=1e-5, msg=lambda m: f"{name}: {m}")
+    assert not torch.equal(single[next(iter(single))], train_init(sandbox, method)[next(iter(single))])
+
+
+def train_init(box: Sandbox, method: str) -> dict[str, torch.Tensor]:
+    """The untrained weights, to show that training moved them (the comparison above is not vacuous)."""
+    from uvl import methods, params
+
+    loaded = params.load(box.root / "params.yaml")
+    torch.manual_seed(loaded.methods[method].seed)
+    return methods.get(method).build(loaded.methods[method]).state_dict()
+
+
+def test_batch_that_does_not_split_is_a_clear_error(sandbox):
+    params = sandbox.params()
+    params["ae"]["batch_size"] = 255
+    sandbox.write_params(params)
+    try:
+        result = sandbox.run(*TORCHRUN.split(), "stages/pretrain.py", "ae", check=False)
+    finally:
+        params["ae"]["batch_size"] = 256
+        sandbox.write_params(params)
+    assert result.returncode != 0
+    assert "uvl: error: ae.batch_size: 255 does not split evenly over 2 processes" in result.stderr
