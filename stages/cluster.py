@@ -1,7 +1,7 @@
 """cluster@<method>: cluster the prepared images, directly or through the method's trained model.
 
 Writes data/clusters/<method>/assignments.npz (one int array per row, over all images of the run),
-run.json (row order, seed, wall times, the MLflow run that the evaluate@ stage continues) and, for a
+run.json (row order, seed, wall times and peak memory per stage, the MLflow run that the evaluate@ stage continues) and, for a
 trained method, features.npy (the model's embedding of every image) and the method's own figures (*.png).
 """
 
@@ -11,7 +11,7 @@ import time
 import numpy as np
 
 from uvl import methods
-from uvl.cli import CLUSTERS, load_model, run_stage, start_method_stage
+from uvl.cli import CLUSTERS, load_model, peak_memory_mb, run_stage, start_method_stage
 from uvl.engine import embed_all, resolve_device
 from uvl.errors import UvlError
 from uvl.io import atomic_dir, save_npz
@@ -31,7 +31,7 @@ def main() -> None:
         features = embed_all(model, data.images, device)  # (N, D)
         rows = method.cluster(features, section, model)
     else:
-        meta = {"pretrain_seconds": 0.0}
+        meta = None
         run = Run.start(name, stage="cluster", params={name: section.model_dump(), "data": params.data.model_dump()})
         rows = method.cluster(data.pixels(), section)
     seconds = time.perf_counter() - started
@@ -49,7 +49,13 @@ def main() -> None:
         (out / "run.json").write_text(json.dumps({
             "rows": list(rows),
             "seed": section.seed,
-            "train_seconds": round(meta["pretrain_seconds"] + seconds, 3),
+            # from the pixels: the upstream's training, this method's, and this clustering
+            "train_seconds": round(seconds + (meta["upstream_seconds"] + meta["pretrain_seconds"] if meta else 0), 3),
+            "stages": {
+                **({"pretrain": {"seconds": meta["pretrain_seconds"], "peak_memory_mb": meta["peak_memory_mb"]}}
+                   if meta else {}),
+                "cluster": {"seconds": round(seconds, 3), "peak_memory_mb": peak_memory_mb()},
+            },
             "mlflow_run_id": run.run_id,
         }, indent=2))
 

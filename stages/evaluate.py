@@ -1,6 +1,7 @@
 """evaluate@<method>: score the method's cluster assignments against the labels.
 
-Writes metrics/<method>.json (the headline row at the top level, other rows under `variants`) and the
+Writes metrics/<method>.json (the headline row at the top level, other rows under `variants`, wall time and
+peak memory of each stage of the chain under `stages`) and the
 headline row's test-split confusion matrix as plots/<method>/confusion.csv (for `dvc plots show`) and .png.
 For a trained method, also the linear-probe and kNN accuracy of its features (fit on the training split,
 scored on the test split) and a t-SNE map of test features, plots/<method>/tsne.png.
@@ -8,11 +9,12 @@ scored on the test split) and a t-SNE map of test features, plots/<method>/tsne.
 
 import json
 import shutil
+import time
 
 import numpy as np
 import pandas as pd
 
-from uvl.cli import CLUSTERS, METRICS, PLOTS, run_stage, start_method_stage
+from uvl.cli import CLUSTERS, METRICS, PLOTS, peak_memory_mb, run_stage, start_method_stage
 from uvl.errors import UvlError
 from uvl.eval import hungarian_mapping, matched_confusion, row_metrics
 from uvl.eval.figures import confusion_png, tsne_png
@@ -32,6 +34,7 @@ def feature_metrics(features: np.ndarray, data, evaluation, seed: int) -> dict[s
 
 
 def main() -> None:
+    started = time.perf_counter()
     name, params, data = start_method_stage(__doc__)
     try:
         meta = json.loads((CLUSTERS / name / "run.json").read_text())
@@ -79,6 +82,8 @@ def main() -> None:
     for png in sorted(plots.glob("*.png")):
         run.log_artifact(png, "plots")
     run.end()
+    metrics["stages"] = {**meta["stages"], "evaluate": {"seconds": round(time.perf_counter() - started, 3),
+                                                        "peak_memory_mb": peak_memory_mb()}}
     write_json(METRICS / f"{name}.json", metrics)  # last: a metrics file means the whole chain succeeded
 
 

@@ -1,7 +1,7 @@
 """pretrain@<method>: train the method's model on the prepared images with the shared engine.
 
-Writes models/<method>/model.pt (the state dict) and run.json (seed, wall time, the MLflow run that the
-chain's later stages continue). A failure (NaN loss, SIGTERM, bad params) writes neither; an interrupted
+Writes models/<method>/model.pt (the state dict) and run.json (seed, wall time, the upstream model's
+training time, peak memory, the MLflow run that the chain's later stages continue). A failure (NaN loss, SIGTERM, bad params) writes neither; an interrupted
 run resumes from its checkpoint when the stage runs again. Under torchrun (engine.launcher) every process
 trains and rank 0 alone tracks and writes.
 """
@@ -14,7 +14,7 @@ from pathlib import Path
 import torch
 
 from uvl import distributed
-from uvl.cli import MODELS, build_model, run_stage, start_method_stage
+from uvl.cli import MODELS, build_model, peak_memory_mb, run_stage, start_method_stage
 from uvl.engine import fingerprint, resolve_device
 from uvl.io import atomic_dir
 from uvl.params import PIXELS
@@ -28,6 +28,11 @@ def main() -> None:
     model = build_model(name, params, device, upstream_weights=True)
     source = params.pipeline.trained[name]
     upstream = hashlib.sha256((Path(source) / "model.pt").read_bytes()).hexdigest() if source != PIXELS else ""
+    # the upstream's training time (and its upstream's), so that a method's time counts all it needs
+    upstream_seconds = 0.0
+    if source != PIXELS:
+        upstream_meta = json.loads((Path(source) / "run.json").read_text())
+        upstream_seconds = upstream_meta["pretrain_seconds"] + upstream_meta["upstream_seconds"]
     # everything that shapes the result, so a checkpoint of other params or another upstream model is never resumed
     fp = fingerprint(name, section.model_dump(), params.data.model_dump(), engine.precision, engine.channels_last,
                      engine.compile, device.type, distributed.world_size(), upstream)
@@ -52,6 +57,8 @@ def main() -> None:
         (out / "run.json").write_text(json.dumps({
             "seed": section.seed,
             "pretrain_seconds": round(seconds, 3),
+            "upstream_seconds": round(upstream_seconds, 3),
+            "peak_memory_mb": peak_memory_mb(),
             "final_loss": history.get("loss", [None])[-1],
             "mlflow_run_id": run.run_id,
         }, indent=2))

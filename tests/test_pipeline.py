@@ -17,7 +17,11 @@ def test_repro_writes_every_metrics_file_and_the_report(quick_repo):
         assert {"acc", "nmi", "ari", "test_acc", "seed", "train_seconds"} <= set(metrics)
         assert 0.1 < metrics["acc"] <= 1 and metrics["n_images"] == 2000 and metrics["n_test"] == 500
         assert (quick_repo / "plots" / name / "confusion.png").stat().st_size > 1000
+        chain = ["pretrain", "cluster", "evaluate"] if methods[name].startswith("models/") else ["cluster", "evaluate"]
+        assert sorted(metrics["stages"]) == sorted(chain)
+        assert all(cost["seconds"] > 0 and cost["peak_memory_mb"] > 50 for cost in metrics["stages"].values())
     report = (quick_repo / "reports" / "results.md").read_text()
+    assert "## Cost per stage" in report and "pretrain peak memory" not in report  # units in the header
     assert "reduced run" in report and all(f"| {name} " in report for name in methods)
     assert "seed poster reports 75.2%" in report
 

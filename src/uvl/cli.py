@@ -73,6 +73,13 @@ def load_model(name: str, params, device):
     return model, meta
 
 
+def peak_memory_mb() -> float:
+    """This process's peak resident memory so far, in MiB (Linux reports ru_maxrss in KiB)."""
+    import resource
+
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
 def run_stage(stage: Callable[[], None]) -> None:
     """Run `stage`; a `UvlError` becomes `uvl: error: <one line>` on stderr and exit status 2."""
     try:

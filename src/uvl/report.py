@@ -28,6 +28,9 @@ def _pct(value: float | None) -> str:
     return "" if value is None else f"{100 * value:.1f}"
 
 
+STAGES = ["pretrain", "cluster", "evaluate"]  # a chain's stages, in order
+
+
 def _comparison(row: str, ours: float, published: Published) -> str:
     delta = 100 * (ours - published.acc)
     if abs(delta) < MATCH_POINTS:
@@ -45,12 +48,15 @@ def build(method_names: list[str], metrics_dir: Path, plots_dir: Path) -> str:
     from uvl import methods
     from uvl.eval import most_confused_pairs
 
-    table, comparisons, confusions, sizes = [], [], [], set()
+    table, comparisons, confusions, costs, sizes = [], [], [], [], set()
     for name in method_names:
         metrics = json.loads((metrics_dir / f"{name}.json").read_text())
         published = {p.row: p for p in methods.get(name).PUBLISHED}
         sizes.add((metrics["n_images"], metrics["n_test"]))
         rows = {name: metrics, **metrics.get("variants", {})}
+        costs.append({"method": name, **{f"{stage} {unit}": f"{metrics['stages'][stage][key]:,.1f}"
+                                         for stage in STAGES if stage in metrics.get("stages", {})
+                                         for key, unit in (("seconds", "(s)"), ("peak_memory_mb", "(MiB)"))}})
         for row, scores in rows.items():
             reference = published.get(row)
             headline = row == name
@@ -87,7 +93,8 @@ def build(method_names: list[str], metrics_dir: Path, plots_dir: Path) -> str:
         f"in percent. *test ACC* re-matches the same assignments on the {n_test:,} test images alone. "
         "For methods that learn features: *linear probe* (logistic regression) and *kNN* (k-nearest neighbours, "
         "cosine similarity, exp(s/τ) votes) accuracy, fitted on the training split's labels and scored on the "
-        "test split. *fit time* is the wall time of training and clustering on this run's machine. "
+        "test split. *fit time* is the wall time of training and clustering on this run's machine, from the "
+        "pixels (DEC and IDEC: with the stacked autoencoder they start from). "
         "One seed per row (the seed column).",
         "",
     ]
@@ -97,4 +104,10 @@ def build(method_names: list[str], metrics_dir: Path, plots_dir: Path) -> str:
     lines += [pd.DataFrame(table).to_markdown(index=False), "", "## Against the published figures", "", *comparisons]
     if confusions:
         lines += ["", "## Most confused digit pairs (test split, headline row)", "", *confusions]
+    if costs:
+        lines += ["", "## Cost per stage", "", "Wall time and peak resident memory of each stage of each method's "
+                  "chain, on this run's machine.", "",
+                  pd.DataFrame(costs).reindex(columns=["method", *(f"{stage} {unit}" for stage in STAGES
+                                                                   for unit in ("(s)", "(MiB)"))])
+                  .dropna(axis=1, how="all").fillna("").to_markdown(index=False)]
     return "\n".join(lines) + "\n"
