@@ -48,12 +48,13 @@ def build(method_names: list[str], metrics_dir: Path, plots_dir: Path) -> str:
     from uvl import methods
     from uvl.eval import most_confused_pairs
 
-    table, comparisons, confusions, costs, sizes = [], [], [], [], set()
+    table, comparisons, confusions, costs, sizes, total_seconds = [], [], [], [], set(), 0.0
     for name in method_names:
         metrics = json.loads((metrics_dir / f"{name}.json").read_text())
         published = {p.row: p for p in methods.get(name).PUBLISHED}
         sizes.add((metrics["n_images"], metrics["n_test"]))
         rows = {name: metrics, **metrics.get("variants", {})}
+        total_seconds += sum(cost["seconds"] for cost in metrics.get("stages", {}).values())
         costs.append({"method": name, **{f"{stage} {unit}": f"{metrics['stages'][stage][key]:,.1f}"
                                          for stage in STAGES if stage in metrics.get("stages", {})
                                          for key, unit in (("seconds", "(s)"), ("peak_memory_mb", "(MiB)"))}})
@@ -106,7 +107,8 @@ def build(method_names: list[str], metrics_dir: Path, plots_dir: Path) -> str:
         lines += ["", "## Most confused digit pairs (test split, headline row)", "", *confusions]
     if costs:
         lines += ["", "## Cost per stage", "", "Wall time and peak resident memory of each stage of each method's "
-                  "chain, on this run's machine.", "",
+                  f"chain, on this run's machine; all stages together: {total_seconds / 60:.1f} minutes (what `dvc repro` "
+                  "takes from prepared data to the last metrics file).", "",
                   pd.DataFrame(costs).reindex(columns=["method", *(f"{stage} {unit}" for stage in STAGES
                                                                    for unit in ("(s)", "(MiB)"))])
                   .dropna(axis=1, how="all").fillna("").to_markdown(index=False)]
