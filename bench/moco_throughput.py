@@ -200,7 +200,7 @@ def main() -> None:
         f"| (b) conventional: torchvision MNIST + per-sample RandomAffine + DataLoader ({args.workers} workers) | "
         f"{conventional:,.0f} | {60_000 / conventional:.1f} |",
         "",
-        f"Ratio (a)/(b): **{result['ratio']:.2f}x**.",
+        f"Ratio (a)/(b): **{result['ratio']:.3f}x**.",
         "",
         f"Arithmetic: {flops_per_image / 1e6:.1f} MFLOP per image per training step (both views, forward and "
         f"backward, counted by torch.utils.flop_counter), so (a) achieves {result['engine_flops_per_s'] / 1e9:.1f} "
