@@ -53,7 +53,7 @@ def test_information_loss_is_small_when_q_reads_the_codes():
         model.code_output.weight.zero_()
         model.code_output.bias.copy_(torch.tensor([0.0] * 3 + [20.0] + [0.0] * 6 + [0.5, -0.5]))
     model.eval()
-    loss = model.information_loss(torch.rand(1, 1, 28, 28), categorical, continuous)
+    loss = model.information_loss(model.trunk(torch.rand(1, 1, 28, 28)), categorical, continuous)
     assert loss.item() == pytest.approx(0.0, abs=1e-6)
 
 

@@ -56,6 +56,11 @@ def generator_input(noise, categorical, continuous) -> torch.Tensor:
     return torch.cat([noise, F.one_hot(categorical, CATEGORIES).float(), continuous], dim=1)  # (B, 74)
 
 
+def discriminator_grads(parameters, enabled: bool) -> None:
+    for parameter in parameters:
+        parameter.requires_grad_(enabled)
+
+
 class InfoGAN(Method):
     def __init__(self, params: Params):
         super().__init__()
@@ -91,30 +96,36 @@ class InfoGAN(Method):
         return torch.optim.Adam(self.generator.parameters(), lr=params.lr, betas=(params.beta1, 0.999),
                                 weight_decay=params.weight_decay)
 
-    def information_loss(self, images, categorical, continuous) -> torch.Tensor:
-        """−(MI lower bound − H(c)): cross-entropy of the categorical code + ½·squared error of the continuous ones."""
-        output = self.code_output(self.code_hidden(self.trunk(images)))  # (B, 12)
+    def information_loss(self, features, categorical, continuous) -> torch.Tensor:
+        """−(MI lower bound − H(c)) from the trunk's features of generated images: cross-entropy of the
+        categorical code + ½·squared error of the continuous ones."""
+        output = self.code_output(self.code_hidden(features))  # (B, 12)
         return (F.cross_entropy(output[:, :CATEGORIES], categorical)
                 + 0.5 * (output[:, CATEGORIES:] - continuous).pow(2).sum(dim=1).mean())
 
     def training_step(self, images, indices):
+        discriminator = self.discriminator_optimizer.param_groups[0]["params"]
         codes = sample_codes(len(images), images.device)
         fake = self.generator(generator_input(*codes))  # (B, 1, 28, 28)
         real_label, fake_label = torch.ones(len(images), 1, device=images.device), torch.zeros(len(images), 1, device=images.device)
 
-        # discriminator and Q: one step of their own optimiser on detached fakes
-        detached = fake.detach()
+        # discriminator and Q: one step of their own optimiser on detached fakes; both heads share one trunk pass
+        discriminator_grads(discriminator, True)
+        fake_features = self.trunk(fake.detach())
         d_loss = (F.binary_cross_entropy_with_logits(self.real_or_fake(self.trunk(images)), real_label)
-                  + F.binary_cross_entropy_with_logits(self.real_or_fake(self.trunk(detached)), fake_label))
-        d_info = self.information_loss(detached, *codes[1:])
+                  + F.binary_cross_entropy_with_logits(self.real_or_fake(fake_features), fake_label))
+        d_info = self.information_loss(fake_features, *codes[1:])
         self.discriminator_optimizer.zero_grad(set_to_none=True)
         (d_loss + self.params.info_weight * d_info).backward()
-        distributed.average_gradients(self.discriminator_optimizer.param_groups[0]["params"])
+        distributed.average_gradients(discriminator)
         self.discriminator_optimizer.step()
 
-        # generator: the loss the engine minimises (non-saturating GAN loss plus the same information term)
-        g_loss = F.binary_cross_entropy_with_logits(self.real_or_fake(self.trunk(fake)), real_label)
-        g_info = self.information_loss(fake, *codes[1:])
+        # generator: the loss the engine minimises (non-saturating GAN loss plus the same information term).
+        # D's weights are constants here: the engine steps G alone, so their gradients would be wasted work.
+        discriminator_grads(discriminator, False)
+        fake_features = self.trunk(fake)
+        g_loss = F.binary_cross_entropy_with_logits(self.real_or_fake(fake_features), real_label)
+        g_info = self.information_loss(fake_features, *codes[1:])
         return g_loss + self.params.info_weight * g_info, {
             "discriminator_loss": d_loss.detach(), "generator_loss": g_loss.detach(), "information_loss": g_info.detach()}
 
