@@ -7,9 +7,11 @@
     batch size, augmentation family, loss and optimiser step.
 
 Also: the FLOPs of one training step (torch.utils.flop_counter), hence the achieved FLOP/s, against the
-machine's measured fp32 matmul peak. Writes reports/bench.json and reports/bench.md.
+machine's measured fp32 matmul peak. The two pipelines run `--repeats` times, alternating, so that a slow
+spell of the machine hits both; the report gives the medians and the range. Writes reports/bench.json and
+reports/bench.md.
 
-    make bench            # or: python bench/moco_throughput.py [--device cuda] [--steps N]
+    make bench            # or: python bench/moco_throughput.py [--device cuda] [--steps N] [--repeats N]
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import argparse
 import json
 import os
 import platform
+import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -130,23 +133,33 @@ def step_flops(params, device: torch.device) -> float:
     return float(counter.get_total_flops())
 
 
-def matmul_peak(device: torch.device, size: int = 4096, repeats: int = 10) -> float:
+def matmul_peak(device: torch.device, size: int = 4096, repeats: int = 10, trials: int = 3) -> float:
+    """The best of `trials` timings of `repeats` products: a peak is what the machine can do at its best."""
     a, b = (torch.randn(size, size, device=device) for _ in range(2))
     torch.matmul(a, b)
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-    started = time.perf_counter()
-    for _ in range(repeats):
-        torch.matmul(a, b)
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-    return 2 * size**3 * repeats / (time.perf_counter() - started)
+    best = 0.0
+    for _ in range(trials):
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        started = time.perf_counter()
+        for _ in range(repeats):
+            torch.matmul(a, b)
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        best = max(best, 2 * size**3 * repeats / (time.perf_counter() - started))
+    return best
+
+
+def spread(runs: list[float]) -> str:
+    """'2,433 (2,301-2,690)': the median and the range of several runs."""
+    return f"{statistics.median(runs):,.0f} ({min(runs):,.0f}-{max(runs):,.0f})"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
-    parser.add_argument("--steps", type=int, default=30, help="timed training steps per pipeline")
+    parser.add_argument("--steps", type=int, default=30, help="timed training steps per pipeline and repeat")
+    parser.add_argument("--repeats", type=int, default=5, help="alternating runs of each pipeline")
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="DataLoader workers for (b)")
     parser.add_argument("--out", default=str(ROOT / "reports" / "bench"), help="writes OUT.json and OUT.md")
@@ -160,14 +173,22 @@ def main() -> None:
 
     settings = engine_params(device)
     memory_format = torch.channels_last if settings.channels_last else torch.contiguous_format
-    engine = engine_throughput(images, params, settings, device, args.steps)
-    conventional = conventional_throughput(images, labels, params, device, args.steps, args.workers, memory_format)
+    engine_runs, conventional_runs = [], []
+    for _ in range(args.repeats):
+        engine_runs.append(engine_throughput(images, params, settings, device, args.steps))
+        conventional_runs.append(conventional_throughput(images, labels, params, device, args.steps, args.workers,
+                                                         memory_format))
+    engine, conventional = statistics.median(engine_runs), statistics.median(conventional_runs)
+    ratios = [a / b for a, b in zip(engine_runs, conventional_runs)]  # each repeat's pair, run back to back
     flops_per_image = step_flops(params, device) / params.batch_size
     peak = matmul_peak(device)
     result = {
         "ratio": engine / conventional,
         "engine_images_per_s": engine,
         "conventional_images_per_s": conventional,
+        "engine_images_per_s_runs": engine_runs,
+        "conventional_images_per_s_runs": conventional_runs,
+        "paired_ratios": ratios,
         "engine_epoch_seconds": 60_000 / engine,
         "conventional_epoch_seconds": 60_000 / conventional,
         "step_flops_per_image": flops_per_image,
@@ -178,6 +199,7 @@ def main() -> None:
         "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}",
         "batch_size": params.batch_size,
         "timed_steps": args.steps,
+        "repeats": args.repeats,
         "dataloader_workers": args.workers,
         "channels_last": settings.channels_last,
         "compile": settings.compile,
@@ -189,23 +211,25 @@ def main() -> None:
         "Generated by `make bench` (bench/moco_throughput.py); do not edit by hand.",
         "",
         f"Machine: {result['machine']}; device: {result['device']}. MoCo with the params.yaml model and "
-        f"augmentation, batch {params.batch_size}, {args.steps} timed steps per pipeline after warm-up; "
+        f"augmentation, batch {params.batch_size}, {args.steps} timed steps per pipeline after warm-up, "
+        f"{args.repeats} alternating repeats (median, and the range in brackets); "
         f"engine settings from params.yaml (channels_last: {settings.channels_last}, compile: {settings.compile}), "
         "the model of (b) in the same memory format, so the two differ only in how the data reaches the step.",
         "",
         "| pipeline | images/s | one epoch of 60,000 images (s) |",
         "|---|---:|---:|",
-        f"| (a) uvl engine: uint8 tensor on the device, batched affine_grid/grid_sample | {engine:,.0f} | "
+        f"| (a) uvl engine: uint8 tensor on the device, batched affine_grid/grid_sample | {spread(engine_runs)} | "
         f"{60_000 / engine:.1f} |",
         f"| (b) conventional: torchvision MNIST + per-sample RandomAffine + DataLoader ({args.workers} workers) | "
-        f"{conventional:,.0f} | {60_000 / conventional:.1f} |",
+        f"{spread(conventional_runs)} | {60_000 / conventional:.1f} |",
         "",
-        f"Ratio (a)/(b): **{result['ratio']:.3f}x**.",
+        f"Ratio of the medians (a)/(b): **{result['ratio']:.3f}x**; the ratios of the {args.repeats} back-to-back "
+        f"pairs range from {min(ratios):.3f} to {max(ratios):.3f}.",
         "",
         f"Arithmetic: {flops_per_image / 1e6:.1f} MFLOP per image per training step (both views, forward and "
         f"backward, counted by torch.utils.flop_counter), so (a) achieves {result['engine_flops_per_s'] / 1e9:.1f} "
         f"GFLOP/s against a measured fp32 matmul peak of {peak / 1e9:.1f} GFLOP/s "
-        f"(4096x4096 torch.matmul): **{100 * result['fraction_of_peak']:.0f}% of peak**.",
+        f"(4096x4096 torch.matmul, best of 3): **{100 * result['fraction_of_peak']:.0f}% of peak** (median engine run).",
         "",
         "Targets on a CPU: ratio >= 1.5 ({}) and >= 50% of peak ({}).".format(
             "met" if result["ratio"] >= 1.5 else "not met", "met" if result["fraction_of_peak"] >= 0.5 else "not met")

@@ -2,6 +2,7 @@
 
 import pytest
 
+from uvl import seeds
 from uvl.seeds import collect, render
 
 BASE = {"pipeline": {"methods": {"kmeans": "data/prepared/mnist.npz", "ae": "models/ae"}},
@@ -42,3 +43,24 @@ def test_fewer_than_three_seeds_is_said():
 @pytest.mark.parametrize("entries", [[], [{"rev": "workspace", "data": {}}]])
 def test_no_runs_yet(entries):
     assert "No finished run yet" in render(collect(entries))
+
+
+def test_queue_sets_every_seed_but_the_skipped_methods(monkeypatch):
+    calls = []
+    monkeypatch.setattr(seeds.subprocess, "run", lambda args, **kwargs: calls.append(args))
+    seeds.queue([1, 2], skip=["infogan"])
+    assert [c[c.index("--name") + 1] for c in calls] == ["seed-1", "seed-2"]
+    first = calls[0]
+    settings = [first[i + 1] for i, arg in enumerate(first) if arg == "-S"]
+    assert "moco.seed=1" in settings and "sae.seed=1" in settings and "kmeans.seed=1" in settings
+    assert not any(s.startswith("infogan.") for s in settings)
+
+
+def test_queue_refuses_an_unknown_method_to_skip(monkeypatch):
+    monkeypatch.setattr(seeds.subprocess, "run", lambda args, **kwargs: pytest.fail("nothing may be queued"))
+    with pytest.raises(SystemExit, match="--skip mocco: not in params.yaml's pipeline.methods"):
+        seeds.queue([1], skip=["mocco"])
+
+
+def test_the_table_names_its_baseline_commit():
+    assert "params of commit abc1234 " in render(collect(shown(run(1, 0.54, 0.82))), "abc1234")

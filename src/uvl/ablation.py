@@ -1,8 +1,9 @@
 """reports/moco_ablation.md: MoCo's accuracy over the seed poster's grid, queue_size x momentum.
 
-    dvc exp run --queue -S 'moco.queue_size=16,32,64,128' -S 'moco.momentum=0.9,0.99,0.999,0.9999' -S moco.epochs=5
-    dvc queue start -j 2
+    dvc exp run --queue -S 'moco.queue_size=16,32,64,128' -S 'moco.momentum=0.9,0.99,0.999,0.9999' -S moco.epochs=3
+    dvc queue start -j 1
     python -m uvl.ablation            # reads `dvc exp show --json`, writes reports/moco_ablation.md
+    python -m uvl.ablation --rev <commit>   # the experiments of the commit they were queued from
 
 Every successful experiment (and the workspace) with MoCo metrics fills one cell of the table for its
 training budget (moco.epochs); several experiments in one cell are averaged and counted.
@@ -10,6 +11,7 @@ training budget (moco.epochs); several experiments in one cell are averaged and 
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 
 from uvl import experiments
@@ -60,7 +62,9 @@ def render(frame) -> str:
 
 
 def main() -> None:
-    write_text(Path(ROOT) / "reports" / "moco_ablation.md", render(collect(experiments.show())))
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rev", help="the commit the experiments were queued from (default HEAD)")
+    write_text(Path(ROOT) / "reports" / "moco_ablation.md", render(collect(experiments.show(parser.parse_args().rev))))
 
 
 if __name__ == "__main__":

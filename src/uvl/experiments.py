@@ -9,10 +9,11 @@ from collections.abc import Iterator
 from uvl.sandbox import ROOT
 
 
-def show() -> list[dict]:
-    """`dvc exp show --json` of the project: the workspace, then each baseline commit with its experiments."""
-    return json.loads(subprocess.run(["dvc", "exp", "show", "--json"], cwd=ROOT, capture_output=True, text=True,
-                                     check=True).stdout)
+def show(rev: str | None = None) -> list[dict]:
+    """`dvc exp show --json` of the project: the workspace, then the baseline commit (HEAD, or `rev` when
+    the experiments were queued from an earlier commit) with its experiments."""
+    return json.loads(subprocess.run(["dvc", "exp", "show", "--json", *(["--rev", rev] if rev else [])], cwd=ROOT,
+                                     capture_output=True, text=True, check=True).stdout)
 
 
 def runs(entry: dict) -> Iterator[tuple[str, dict, dict]]:
