@@ -16,8 +16,9 @@ def experiment(name, queue_size, momentum, acc, state="success", epochs=5):
 
 
 def test_grid_rows_momentum_columns_queue_size_failed_runs_left_out():
-    shown = [{
-        "rev": "workspace", "data": {"rev": "workspace", "params": {}, "metrics": {}},
+    workspace = experiment("workspace", 16, 0.9, 0.0)["revs"][0]["data"]
+    shown = [{"rev": "workspace", "data": workspace}, {
+        "rev": "abc1234", "data": {"rev": "abc1234", "params": {}, "metrics": {}},
         "experiments": [
             experiment("exp-a", 16, 0.9, 0.5),
             experiment("exp-b", 32, 0.9, 0.6),
@@ -27,7 +28,7 @@ def test_grid_rows_momentum_columns_queue_size_failed_runs_left_out():
         ],
     }]
     frame = collect(shown)
-    assert sorted(frame.experiment) == ["exp-a", "exp-b", "exp-c", "exp-d"]
+    assert sorted(frame.experiment) == ["exp-a", "exp-b", "exp-c", "exp-d"]  # not the workspace: HEAD's again
     table = render(frame)
     assert "## Budget: 5 epochs on 70,000 images" in table and "Reduced budget (CPU)." in table
     header, _, row_09, row_099 = [line for line in table.splitlines() if line.startswith("|")]

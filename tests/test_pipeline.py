@@ -24,6 +24,7 @@ def test_repro_writes_every_metrics_file_and_the_report(quick_repo):
     assert "## Cost per stage" in report and "pretrain peak memory" not in report  # units in the header
     assert "reduced run" in report and all(f"| {name} " in report for name in methods)
     assert "seed poster reports 75.2%" in report
+    assert "[samples](../plots/infogan/samples.png)" in report and "[tsne](../plots/moco/tsne.png)" in report
 
 
 def test_dvc_plots_renders_the_confusion_matrices(quick_repo):

@@ -5,7 +5,7 @@
     python -m uvl.ablation            # reads `dvc exp show --json`, writes reports/moco_ablation.md
     python -m uvl.ablation --rev <commit>   # the experiments of the commit they were queued from
 
-Every successful experiment (and the workspace) with MoCo metrics fills one cell of the table for its
+Every successful experiment (and its baseline commit) with MoCo metrics fills one cell of the table for its
 training budget (moco.epochs); several experiments in one cell are averaged and counted.
 """
 
@@ -27,6 +27,8 @@ def collect(shown: list[dict]):
 
     rows = []
     for baseline in shown:
+        if baseline.get("rev") == "workspace":  # HEAD's results again, or uncommitted ones
+            continue
         for name, params, metrics in experiments.runs(baseline):
             scores, moco = metrics.get(METRICS), params.get("moco")
             if not scores or not moco:

@@ -48,7 +48,7 @@ def build(method_names: list[str], metrics_dir: Path, plots_dir: Path) -> str:
     from uvl import methods
     from uvl.eval import most_confused_pairs
 
-    table, comparisons, confusions, costs, sizes, total_seconds = [], [], [], [], set(), 0.0
+    table, comparisons, confusions, figures, costs, sizes, total_seconds = [], [], [], [], [], set(), 0.0
     for name in method_names:
         metrics = json.loads((metrics_dir / f"{name}.json").read_text())
         published = {p.row: p for p in methods.get(name).PUBLISHED}
@@ -82,6 +82,9 @@ def build(method_names: list[str], metrics_dir: Path, plots_dir: Path) -> str:
             pairs = ", ".join(f"{a}/{b} ({n})" for a, b, n in most_confused_pairs(confusion))
             confusions.append(f"- **{name}**: {pairs}; matrix: [{confusion_csv.with_suffix('.png')}]"
                               f"(../{confusion_csv.with_suffix('.png')})")
+        own = sorted(p for p in (plots_dir / name).glob("*.png") if p.stem != "confusion")  # t-SNE, samples
+        if own:
+            figures.append(f"- **{name}**: " + ", ".join(f"[{p.stem}](../{p})" for p in own))
 
     (n_images, n_test), *rest = sorted(sizes)
     lines = [
@@ -105,6 +108,10 @@ def build(method_names: list[str], metrics_dir: Path, plots_dir: Path) -> str:
     lines += [pd.DataFrame(table).to_markdown(index=False), "", "## Against the published figures", "", *comparisons]
     if confusions:
         lines += ["", "## Most confused digit pairs (test split, headline row)", "", *confusions]
+    if figures:
+        lines += ["", "## Figures", "", "Each method's t-SNE map of test embeddings coloured by the true digit, and its "
+                  "own figures (InfoGAN's samples: rows the categorical code, columns a sweep of a continuous code).",
+                  "", *figures]
     if costs:
         lines += ["", "## Cost per stage", "", "Wall time and peak resident memory of each stage of each method's "
                   f"chain, on this run's machine; all stages together: {total_seconds / 60:.1f} minutes (what `dvc repro` "
