@@ -3,7 +3,7 @@
 import pytest
 
 from uvl import seeds
-from uvl.seeds import collect, render
+from uvl.seeds import collect, render, table_rows
 
 BASE = {"pipeline": {"methods": {"kmeans": "data/prepared/mnist.npz", "ae": "models/ae"}},
         "kmeans": {"n_init": 10, "seed": 0}, "ae": {"epochs": 50, "seed": 0}}
@@ -28,7 +28,7 @@ def test_mean_and_std_over_seeds_other_params_and_failures_left_out():
     frame = collect(shown(run(1, 0.54, 0.82), run(2, 0.52, 0.84), run(3, 0.99, 0.99, n_init=1),
                           run(4, 0.10, 0.10, state="failed"), run(1, 0.54, 0.82)))
     assert sorted(frame[frame.method == "kmeans"].seed) == [0, 1, 2]  # duplicates of seed 1 count once
-    table = render(frame)
+    table = render(table_rows(frame, "abc1234"))
     kmeans = next(line for line in table.splitlines() if line.startswith("| kmeans"))
     ae = next(line for line in table.splitlines() if line.startswith("| ae"))
     assert "| 0, 1, 2 |" in kmeans and "52.0 ± 2.0" in kmeans  # mean of 50, 54, 52 and their sample std
@@ -36,31 +36,49 @@ def test_mean_and_std_over_seeds_other_params_and_failures_left_out():
 
 
 def test_fewer_than_three_seeds_is_said():
-    table = render(collect(shown(run(1, 0.54, 0.82))))
+    table = render(table_rows(collect(shown(run(1, 0.54, 0.82))), "abc1234"))
     assert "0, 1 (fewer than 3)" in table
 
 
 @pytest.mark.parametrize("entries", [[], [{"rev": "workspace", "data": {}}]])
 def test_no_runs_yet(entries):
-    assert "No finished run yet" in render(collect(entries))
+    assert "No finished run yet" in render(table_rows(collect(entries), "abc1234"))
 
 
-def test_queue_sets_every_seed_but_the_skipped_methods(monkeypatch):
+@pytest.fixture
+def pipeline(monkeypatch):
+    monkeypatch.setattr(seeds, "pipeline_methods", lambda: ["kmeans", "ae", "moco"])
+
+
+def test_queue_sets_every_seed_and_runs_the_whole_pipeline(monkeypatch, pipeline):
     calls = []
     monkeypatch.setattr(seeds.subprocess, "run", lambda args, **kwargs: calls.append(args))
-    seeds.queue([1, 2], skip=["infogan"])
+    seeds.queue([1, 2], only=[])
     assert [c[c.index("--name") + 1] for c in calls] == ["seed-1", "seed-2"]
-    first = calls[0]
-    settings = [first[i + 1] for i, arg in enumerate(first) if arg == "-S"]
-    assert "moco.seed=1" in settings and "sae.seed=1" in settings and "kmeans.seed=1" in settings
-    assert not any(s.startswith("infogan.") for s in settings)
+    assert [a for a in calls[0] if "=" in a] == ["kmeans.seed=1", "ae.seed=1", "moco.seed=1"]
+    assert not any(a.startswith("evaluate@") for a in calls[0])
 
 
-def test_queue_refuses_an_unknown_method_to_skip(monkeypatch):
+def test_queue_only_some_methods_runs_their_chains_alone(monkeypatch, pipeline):
+    calls = []
+    monkeypatch.setattr(seeds.subprocess, "run", lambda args, **kwargs: calls.append(args))
+    seeds.queue([1], only=["moco"])
+    assert [a for a in calls[0] if "@" in a or "=" in a] == ["evaluate@moco", "moco.seed=1"]
+
+
+def test_queue_refuses_an_unknown_method(monkeypatch, pipeline):
     monkeypatch.setattr(seeds.subprocess, "run", lambda args, **kwargs: pytest.fail("nothing may be queued"))
-    with pytest.raises(SystemExit, match="--skip mocco: not in params.yaml's pipeline.methods"):
-        seeds.queue([1], skip=["mocco"])
+    with pytest.raises(SystemExit, match="--only mocco: not in params.yaml's pipeline.methods"):
+        seeds.queue([1], only=["mocco"])
 
 
-def test_the_table_names_its_baseline_commit():
-    assert "params of commit abc1234 " in render(collect(shown(run(1, 0.54, 0.82))), "abc1234")
+def test_each_row_names_its_commit_and_only_replaces_the_named_rows(pipeline):
+    earlier = seeds.report(collect(shown(run(1, 0.54, 0.82), run(2, 0.52, 0.84))), "old1234", [], "")
+    assert "| kmeans | 0, 1, 2 |" in earlier and earlier.count("| old1234 |") == 2
+    # a later commit reran the autoencoder alone: its row is new, kmeans keeps the earlier commit's row
+    later = seeds.report(collect(shown(run(1, 0.60, 0.90))), "new5678", ["ae"], earlier)
+    kmeans, ae = (next(line for line in later.splitlines() if line.startswith(f"| {m} |")) for m in ("kmeans", "ae"))
+    assert kmeans.endswith("| old1234 |") and "52.0 ± 2.0" in kmeans
+    assert ae.endswith("| new5678 |") and "0, 1 (fewer than 3)" in ae and "85.0 ± 7.1" in ae
+    assert [line.split("|")[1].strip() for line in later.splitlines() if line.startswith("| ") and "---" not in line][1:] \
+        == ["kmeans", "ae"]  # pipeline order
