@@ -33,10 +33,16 @@ def train(box: Sandbox, method: str, launcher: str) -> dict[str, torch.Tensor]:
 def test_two_processes_match_one(sandbox, method):
     single = train(sandbox, method, "python")
     double = train(sandbox, method, TORCHRUN)
+    initial = train_init(sandbox, method)
     assert single.keys() == double.keys()
     for name, tensor in single.items():
-        torch.testing.assert_close(double[name], tensor, rtol=1e-4, atol=1e-5, msg=lambda m: f"{name}: {m}")
-    assert not torch.equal(single[next(iter(single))], train_init(sandbox, method)[next(iter(single))])
+        # measured against how far training moved the tensor, not per element: on an AMD EPYC the two
+        # reduction orders alone moved a few MoCo components near zero by 1.6e-5, which no per-element
+        # rtol absorbs. Measured here: at most 1.4e-3 of the distance (MoCo), 2.8e-2 with the all-reduce removed
+        moved = (tensor - initial[name]).norm()
+        assert moved > 0, f"{name}: training did not move it, so the comparison would be vacuous"
+        error = ((double[name] - tensor).norm() / moved).item()
+        assert error < 5e-3, f"{name}: 2 processes end {error:.1e} of the distance trained away from 1 process"
 
 
 def train_init(box: Sandbox, method: str) -> dict[str, torch.Tensor]:
