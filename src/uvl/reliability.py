@@ -159,13 +159,7 @@ def drill_parallel_queue(workdir: Path) -> Outcome:
     box = sandbox(workdir, "queue")
     box.commit("baseline")
     box.run("dvc", "exp", "run", "--queue", "-S", "ae.seed=1,2")
-    box.run("dvc", "queue", "start", "-j", "2")
-    deadline = time.time() + 600
-    while time.time() < deadline:
-        status = box.run("dvc", "queue", "status").stdout
-        if "Running" not in status and "Queued" not in status:
-            break
-        time.sleep(2)
+    box.run_queue(jobs=2, timeout=600)
     shown = json.loads(box.run("dvc", "exp", "show", "--json").stdout)
     experiments = [exp for baseline in shown for exp in (baseline.get("experiments") or [])]
     succeeded = [exp for exp in experiments if exp.get("executor") is None or exp["executor"].get("state") == "success"]

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -72,6 +74,36 @@ class Sandbox:
         if check and result.returncode != 0:
             raise RuntimeError(f"{' '.join(cmd)} exited {result.returncode}\n{result.stdout}\n{result.stderr}")
         return result
+
+    def run_queue(self, jobs: int, timeout: float = 900) -> str:
+        """`dvc queue start -j jobs`, then wait until no task is queued or running; returns `dvc queue status`.
+
+        The workers outlive `dvc queue start` and inherit its stderr, so their output goes to a file: captured
+        into a pipe, the call would block until the last worker exits, and forever if one never does. DVC's
+        workers can stop while tasks are still queued (treeverse/dvc#10562): they are started again then, as
+        DVC's users do. Past `timeout` every task is killed and the error carries the status and worker logs.
+        """
+        log = self.root / ".dvc" / "tmp" / "queue-start.log"
+
+        def start() -> None:
+            with log.open("ab") as out:
+                subprocess.run(["dvc", "queue", "start", "-j", str(jobs)], cwd=self.root, env=project_env(),
+                               stdout=out, stderr=out, check=True, timeout=120)
+
+        start()
+        deadline = time.time() + timeout
+        while True:
+            status = self.run("dvc", "queue", "status").stdout
+            if not re.search(r"\b(Running|Queued)\b", status):
+                return status
+            if time.time() > deadline:
+                self.run("dvc", "queue", "stop", "--kill", check=False)
+                workers = "".join(f"--- {path.name}\n{path.read_text()[-2000:]}"
+                                  for path in (self.root / ".dvc" / "tmp" / "exps" / "celery").rglob("*.out"))
+                raise RuntimeError(f"the queue was not done after {timeout:.0f} s:\n{status}\n{workers}")
+            if "Queued" in status and "Worker status: 0 active, 0 idle" in status:
+                start()
+            time.sleep(2)
 
     def popen(self, *cmd: str, **env: str) -> subprocess.Popen:
         """Start a command in its own process group, so that a signal can reach all of it."""
