@@ -24,8 +24,11 @@ $(STAMP): requirements.txt requirements.lock pyproject.toml
 repro: setup
 	dvc repro
 
+# Two processes (pytest-xdist), a test file each at a time: the drills and the DVC tests keep their
+# module's fixtures in one process. Most of a stage's time is single-threaded imports, so both cores help.
+TEST_WORKERS ?= 2
 test: setup
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 # Not part of `make test`: it takes minutes and its figures need a quiet machine.
 bench: setup

@@ -14,7 +14,7 @@ def write_idx_folder(folder, arrays, compress=False):
     for name, key in mnist.ARRAY_OF_FILE.items():
         raw = idx.encode(arrays[key])
         if compress:
-            (folder / f"{name}.gz").write_bytes(gzip.compress(raw))
+            (folder / f"{name}.gz").write_bytes(gzip.compress(raw, compresslevel=1))  # level 9 takes seconds
         else:
             (folder / name).write_bytes(raw)
 
