@@ -63,6 +63,7 @@ def test_method_contract(name, small_mnist):
     assert rows and all(r.shape == small_mnist.labels.shape for r in rows.values())
     headline = next(iter(rows))
     assert headline == name, "the first row is the method's headline row, named after it"
+    assert all(row.startswith(f"{name}_") for row in list(rows)[1:]), "variants are named <method>_<what>"
     assert len(np.unique(rows[headline])) > 1, "collapsed into one cluster"
     if name not in SLOW_TO_CLUSTER:
         assert cluster_acc(small_mnist.labels, rows[headline]) > 0.25, "far above chance (0.1) even on 800 images"

@@ -13,7 +13,8 @@ def run(seed, kmeans_acc, ae_acc, state="success", **changes):
     params = {**BASE, "kmeans": {**BASE["kmeans"], "seed": seed, **changes}, "ae": {**BASE["ae"], "seed": seed}}
     return {"rev": f"rev{seed}", "name": f"seed-{seed}", "params": {"params.yaml": {"data": params}}, "metrics": {
         "metrics/kmeans.json": {"data": {"acc": kmeans_acc, "test_acc": kmeans_acc}},
-        "metrics/ae.json": {"data": {"acc": ae_acc, "test_acc": ae_acc, "linear_probe_acc": 0.9, "knn_acc": 0.95}},
+        "metrics/ae.json": {"data": {"acc": ae_acc, "test_acc": ae_acc, "linear_probe_acc": 0.9, "knn_acc": 0.95,
+                                     "variants": {"ae_kmeans": {"acc": ae_acc - 0.2, "test_acc": ae_acc - 0.2}}}},
     }}, state
 
 
@@ -74,11 +75,21 @@ def test_queue_refuses_an_unknown_method(monkeypatch, pipeline):
 
 def test_each_row_names_its_commit_and_only_replaces_the_named_rows(pipeline):
     earlier = seeds.report(collect(shown(run(1, 0.54, 0.82), run(2, 0.52, 0.84))), "old1234", [], "")
-    assert "| kmeans | 0, 1, 2 |" in earlier and earlier.count("| old1234 |") == 2
+    assert "| kmeans | 0, 1, 2 |" in earlier and earlier.count("| old1234 |") == 3
     # a later commit reran the autoencoder alone: its row is new, kmeans keeps the earlier commit's row
     later = seeds.report(collect(shown(run(1, 0.60, 0.90))), "new5678", ["ae"], earlier)
     kmeans, ae = (next(line for line in later.splitlines() if line.startswith(f"| {m} |")) for m in ("kmeans", "ae"))
     assert kmeans.endswith("| old1234 |") and "52.0 ± 2.0" in kmeans
     assert ae.endswith("| new5678 |") and "0, 1 (fewer than 3)" in ae and "85.0 ± 7.1" in ae
     assert [line.split("|")[1].strip() for line in later.splitlines() if line.startswith("| ") and "---" not in line][1:] \
-        == ["kmeans", "ae"]  # pipeline order
+        == ["kmeans", "ae", "ae_kmeans"]  # pipeline order, a method's variants after it
+
+
+def test_each_variant_row_gets_its_own_line_after_its_method(pipeline):
+    table = seeds.report(collect(shown(run(1, 0.54, 0.82), run(2, 0.52, 0.84))), "abc1234", [], "")
+    lines = [line for line in table.splitlines() if line.startswith("| ") and "---" not in line][1:]
+    assert [line.split("|")[1].strip() for line in lines] == ["kmeans", "ae", "ae_kmeans"]
+    assert "| 0, 1, 2 | 62.0 ± 2.0 | 62.0 ± 2.0 |  |  |" in lines[2]  # no probes: same features as the headline
+    later = seeds.report(collect(shown(run(1, 0.60, 0.90))), "new5678", ["ae"], table)
+    assert [line for line in later.splitlines() if line.startswith("| ae_kmeans")][0].endswith("| new5678 |")
+    assert seeds.method_of("moco_kmeans_whitened", ["moco", "kmeans"]) == "moco"
