@@ -84,6 +84,15 @@ def test_a_few_epochs_lower_the_loss(name, small_mnist):
     assert len(signal) >= 6 and signal[-1] < signal[1]
 
 
+def test_ae_umap_gmm_row_clusters_the_same_embeddings(small_mnist):
+    """The third row, off in the quick profile: N2D's UMAP + GMM on the autoencoder's embeddings."""
+    rows, _ = fit_and_cluster("ae", small_mnist, umap_gmm=True)
+    assert list(rows) == ["ae", "ae_kmeans", "ae_umap_gmm"]
+    # two epochs on 600 images make a weak embedding (0.25 here; UMAP + GMM on these pixels: 0.59);
+    # random assignments score about 0.15
+    assert len(np.unique(rows["ae_umap_gmm"])) == 10 and cluster_acc(small_mnist.labels, rows["ae_umap_gmm"]) > 0.2
+
+
 def test_gmm_raw_diag_row_is_optional(small_mnist):
     section = uvl_params.validate_section("gmm", {**QUICK["gmm"], "raw_diag": False}, methods.get("gmm").Params)
     assert list(methods.get("gmm").cluster(small_mnist.pixels(), section)) == ["gmm"]

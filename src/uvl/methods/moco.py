@@ -6,21 +6,20 @@ keys of past batches stay comparable. They are kept in a FIFO queue of `queue_si
 InfoNCE asks each query to pick its own key among them. The queue and f_k are module state (a buffer and
 a submodule), so checkpoints carry them and the queue persists across epochs.
 
-Evaluation (cluster@moco): the clusters follow N2D's recipe (McConville et al. 2020) on the encoder
-features: UMAP to `umap_components` dimensions (`umap_neighbors` neighbours, min_dist `umap_min_dist`),
-then a full-covariance Gaussian mixture (row `moco`). Two k-means rows stand beside it: on the
+Evaluation (cluster@moco): the clusters follow N2D's recipe on the encoder features (uvl.n2d: UMAP,
+then a full-covariance Gaussian mixture; row `moco`). Two k-means rows stand beside it: on the
 PCA-whitened features (`moco_kmeans_whitened`) and on the L2-normalised features themselves
 (`moco_kmeans`). Then linear-probe and kNN accuracy (evaluate@moco).
 
 Why not k-means alone: the features are good (99% linear probe, 97% kNN on every seed) but k-means on
 them hinges on their geometry. Unwhitened, a few directions carry most of the variance and k-means splits
-large digit classes there (64-71%). Whitened (64 components, chosen on seed 0's labels), seeds 0 and 1
-gave 96.4 and 95.7%, but on seed 2 the lowest-inertia solution split the 1s (a continuum of slants) in
-two and merged the 8s and 9s (80.8%): k-means' objective itself, not too few restarts. A spectral
-clustering of the 10-nearest-neighbour graph, tried next on seed 0, made the same split and merge
-(82.4%, against 96.1% for whitened k-means on the same features). UMAP keeps each class one compact
-region and the mixture's full covariances fit elongated ones: 96.85% on those features, with N2D's
-published settings (20 neighbours, 10 components, min_dist 0), not tuned on our labels.
+large digit classes there. Whitened (64 components, chosen on seed 0's labels), it reaches about 96% on
+most seeds, but on some the lowest-inertia solution splits the 1s (a continuum of slants) in two and
+merges the 8s and 9s (about 81%): k-means' objective itself, not too few restarts (reports/seeds.md has
+both rows over seeds). A spectral clustering of the 10-nearest-neighbour graph, tried on seed 0, made the
+same split and merge (82.4%). UMAP keeps each class one compact region and the mixture's full covariances
+fit elongated ones, with N2D's published settings (20 neighbours, 10 components, min_dist 0), not tuned
+on our labels.
 
 Differences from the paper:
 - The encoder is the seed poster's small ConvNet, not a ResNet. It has no BatchNorm, so the contrastive
@@ -42,7 +41,6 @@ import torch.nn.functional as F
 from pydantic import Field, PositiveFloat, PositiveInt, model_validator
 from sklearn.cluster import KMeans
 from sklearn.decomposition import PCA
-from sklearn.mixture import GaussianMixture
 from torch import nn
 
 from uvl import distributed
@@ -50,13 +48,14 @@ from uvl.data.augment import AugmentParams, random_affine
 from uvl.engine import Method
 from uvl.losses.contrastive import info_nce
 from uvl.models.convnet import small_convnet
+from uvl.n2d import UmapParams, umap_gmm
 from uvl.params import TrainParams
 from uvl.report import Published
 
 PUBLISHED = [Published(row="moco", acc=0.969, source="seed poster")]
 
 
-class Params(TrainParams):
+class Params(TrainParams, UmapParams):  # UmapParams: the headline row's UMAP
     feature_dim: PositiveInt  # encoder output (128 in the paper)
     mlp_head: bool  # MoCo v2: a 2-layer MLP projection on top of the encoder, used for the loss only
     queue_size: PositiveInt  # K, negatives in the queue (65536 on ImageNet, 4096 in the CIFAR demo)
@@ -65,9 +64,6 @@ class Params(TrainParams):
     sgd_momentum: float = Field(ge=0, lt=1)  # SGD momentum (0.9)
     augment: AugmentParams
     n_clusters: int = Field(ge=2)
-    umap_neighbors: int = Field(ge=2)  # UMAP's neighbourhood size (N2D: 20)
-    umap_components: PositiveInt  # UMAP's output dimensions, where the mixture is fitted (N2D: n_clusters)
-    umap_min_dist: float = Field(ge=0, le=1)  # how tightly UMAP packs neighbours (N2D: 0, for clustering)
     pca_components: PositiveInt  # whitened PCA components of the moco_kmeans_whitened row (<= feature_dim)
     kmeans_n_init: PositiveInt  # restarts of the k-means rows
 
@@ -134,16 +130,10 @@ def build(params: Params) -> MoCo:
 
 def cluster(features: np.ndarray, params: Params, model: MoCo) -> dict[str, np.ndarray]:
     """features: (N, D) L2-normalised encoder features from `MoCo.embed`."""
-    import umap  # numba compiles it on import: seconds that only this stage should pay
-
-    # a fixed random_state makes UMAP deterministic (and single-threaded)
-    manifold = umap.UMAP(n_components=params.umap_components, n_neighbors=params.umap_neighbors,
-                         min_dist=params.umap_min_dist, random_state=params.seed, n_jobs=1).fit_transform(features)
-    mixture = GaussianMixture(params.n_clusters, covariance_type="full", random_state=params.seed)
     whitened = PCA(params.pca_components, whiten=True, random_state=params.seed).fit_transform(features)
 
     def kmeans(points):
         return KMeans(params.n_clusters, n_init=params.kmeans_n_init, random_state=params.seed).fit_predict(points)
 
-    return {"moco": mixture.fit_predict(manifold), "moco_kmeans_whitened": kmeans(whitened),
-            "moco_kmeans": kmeans(features)}
+    return {"moco": umap_gmm(features, params.n_clusters, params, params.seed),
+            "moco_kmeans_whitened": kmeans(whitened), "moco_kmeans": kmeans(features)}
