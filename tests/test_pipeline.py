@@ -90,3 +90,14 @@ def test_a_param_touches_only_its_chains(quick_repo, setting, chains):
     would_run = re.findall(r"Running stage '([^']+)'", result.stdout)
     expected = [f"{stage}@{name}" for name in chains for stage in ("pretrain", "cluster", "evaluate")]
     assert sorted(would_run) == sorted([*expected, "report"]), result.stdout
+
+
+def test_a_copy_of_the_project_imports_its_own_code(tmp_path):
+    """What a queued experiment needs: its stages run in a copy (.dvc/tmp/exps/...) and must import the
+    copy's modules, not those of the checkout that the editable install points at."""
+    from uvl.sandbox import Sandbox
+
+    copy = Sandbox(tmp_path / "copy").root
+    (copy / "src" / "uvl" / "methods" / "kmeans.py").write_text("MARK = 'the copy'\n")
+    result = run(["python", "-c", "import uvl.methods.kmeans as m; print(m.MARK, m.__file__)"], copy)
+    assert result.stdout.split()[:2] == ["the", "copy"] and str(copy) in result.stdout
