@@ -81,6 +81,16 @@ def test_dec_and_idec_start_from_the_autoencoder_and_only_idec_keeps_its_decoder
         assert model.encoder[1].weight.data_ptr() != base.encoder[1].weight.data_ptr()  # a copy, not shared
 
 
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+def test_the_clustering_phase_uses_the_optimiser_its_params_name(optimizer):
+    model, params = build(optimizer=optimizer, lr=0.05, momentum=0.8)
+    chosen = model.configure_optimizer(params)
+    assert isinstance(chosen, torch.optim.SGD if optimizer == "sgd" else torch.optim.Adam)
+    assert chosen.defaults["lr"] == 0.05
+    assert (chosen.defaults["momentum"] if optimizer == "sgd" else chosen.defaults["betas"][0]) == 0.8
+    assert {id(p) for group in chosen.param_groups for p in group["params"]} == {id(p) for p in model.parameters()}
+
+
 def test_refresh_stops_when_assignments_no_longer_change():
     model, _ = build(update_interval=2, tol=0.01)
     data = torch.randint(0, 256, (50, 28, 28), dtype=torch.uint8)
