@@ -18,6 +18,6 @@ def test_umap_runs_on_one_thread_whatever_the_machine(monkeypatch):
     features = np.random.default_rng(1).normal(size=(300, 8)).astype(np.float32)
     with threadpool_limits(limits=2):  # what a 2-core machine runs with by default
         clusters = umap_gmm(features, 3, UmapParams(umap_neighbors=5, umap_components=2, umap_min_dist=0.0), seed=0)
+        assert all(pool["num_threads"] == 2 for pool in threadpool_info())  # the caller's limit is back
     assert seen and set(seen) == {1}
     assert clusters.shape == (300,) and set(np.unique(clusters)) <= {0, 1, 2}
-    assert all(pool["num_threads"] == 2 for pool in threadpool_info())  # the limit is lifted afterwards
