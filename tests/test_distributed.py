@@ -1,4 +1,5 @@
-"""Two gloo processes under torchrun follow one process that trains on the same global batch."""
+"""Several processes: two gloo processes under torchrun follow one process that trains on the same global
+batch, and each process runs as many threads as the cores it may use allow."""
 
 import pytest
 import torch
@@ -65,3 +66,18 @@ def test_batch_that_does_not_split_is_a_clear_error(sandbox):
         sandbox.write_params(params)
     assert result.returncode != 0
     assert "uvl: error: ae.batch_size: 255 does not split evenly over 2 processes" in result.stderr
+
+
+@pytest.mark.parametrize("processes, threads", [(None, 3), ("2", 1), ("4", 1)])
+def test_threads_are_the_cores_this_process_may_use_shared_among_processes(monkeypatch, processes, threads):
+    """Under taskset, a container's cpuset or a scheduler's allocation, the machine has more cores than
+    the process may use; threads beyond those only contend for them."""
+    from uvl.distributed import threads_per_process
+
+    monkeypatch.setattr("os.cpu_count", lambda: 16)
+    monkeypatch.setattr("os.sched_getaffinity", lambda pid: {2, 5, 7}, raising=False)
+    if processes:
+        monkeypatch.setenv("LOCAL_WORLD_SIZE", processes)
+    else:
+        monkeypatch.delenv("LOCAL_WORLD_SIZE", raising=False)
+    assert threads_per_process() == threads

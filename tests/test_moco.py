@@ -1,4 +1,4 @@
-"""MoCo's parts: InfoNCE against a naive loop, the queue, the momentum update."""
+"""MoCo's parts: InfoNCE against a naive loop, the queue, the momentum update, the encoder's layer order."""
 
 import copy
 
@@ -110,3 +110,27 @@ def test_out_of_range_values_are_named(field, value, message):
 
     with pytest.raises(UvlError, match=message):
         uvl_params.validate_section("moco", {**SECTION, field: value}, MOCO.Params)
+
+
+def test_pooling_before_the_first_relu_changes_no_bit_of_outputs_or_gradients():
+    """small_convnet pools before its first ReLU (the cheaper order); conv-ReLU-pool is the reference."""
+    from torch import nn
+
+    from uvl.models.convnet import small_convnet
+
+    torch.manual_seed(0)
+    net = small_convnet(16)
+    conv, pool, relu, *rest = net
+    assert isinstance(pool, nn.MaxPool2d) and isinstance(relu, nn.ReLU)
+    reference = nn.Sequential(conv, relu, pool, *rest)  # the same modules, so the same weights
+    images = torch.randn(64, 1, 28, 28)  # also negative pixels: windows that are all negative or hold zeros
+    images[:8, :, :4] = 0
+    grads = []
+    for model in (net, reference):
+        model.zero_grad()
+        out = model(images)
+        out.square().sum().backward()
+        grads.append((out.detach(), [p.grad.clone() for p in model.parameters()]))
+    (out, grad), (out_ref, grad_ref) = grads
+    assert torch.equal(out, out_ref)
+    assert all(torch.equal(a, b) for a, b in zip(grad, grad_ref))

@@ -49,8 +49,10 @@ def setup(device: torch.device) -> None:
 
 
 def threads_per_process() -> int:
-    """The CPU cores shared out among this node's processes."""
-    return max(1, (os.cpu_count() or 1) // int(os.environ.get("LOCAL_WORLD_SIZE", "1")))
+    """The CPU cores this process may run on (its affinity: what taskset, a container's cpuset or a
+    scheduler grants, not the machine's count), shared out among this node's processes."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return max(1, cores // int(os.environ.get("LOCAL_WORLD_SIZE", "1")))
 
 
 def average_gradients(parameters: Iterable[torch.nn.Parameter]) -> None:
