@@ -9,7 +9,7 @@ def _pin_xdist_worker() -> None:
     """Each pytest-xdist worker gets its own share of the cores, before numpy, torch or a stage starts
     its thread pools (the engine and the BLAS and OpenMP libraries size theirs by this affinity, and the
     stages that a test launches inherit it). Otherwise two workers each run as many threads as there are
-    cores, and on 2 cores every training step was about 3x slower than alone."""
+    cores: on 2 cores, InfoGAN's 6-epoch loss test took 74 s in the suite and 20.5 s alone."""
     worker, workers = os.environ.get("PYTEST_XDIST_WORKER"), int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
     if worker and hasattr(os, "sched_setaffinity"):
         cores = sorted(os.sched_getaffinity(0))
