@@ -11,7 +11,7 @@ import time
 import numpy as np
 
 from uvl import methods
-from uvl.cli import CLUSTERS, load_model, peak_memory_mb, run_stage, start_method_stage
+from uvl.cli import CLUSTERS, load_model, machine, peak_memory_mb, run_stage, start_method_stage
 from uvl.engine import embed_all, resolve_device
 from uvl.errors import UvlError
 from uvl.io import atomic_dir, save_npz
@@ -24,6 +24,7 @@ def main() -> None:
 
     started = time.perf_counter()
     features = None
+    device = None  # the CPU, for a method without a model
     if methods.is_trained(method):
         device = resolve_device(params.engine.device)
         model, meta = load_model(name, params, device)
@@ -52,9 +53,11 @@ def main() -> None:
             # from the pixels: the upstream's training, this method's, and this clustering
             "train_seconds": round(seconds + (meta["upstream_seconds"] + meta["pretrain_seconds"] if meta else 0), 3),
             "stages": {
-                **({"pretrain": {"seconds": meta["pretrain_seconds"], "peak_memory_mb": meta["peak_memory_mb"]}}
+                # models trained before run.json named the machine have none
+                **({"pretrain": {"seconds": meta["pretrain_seconds"], "peak_memory_mb": meta["peak_memory_mb"],
+                                 **({"machine": meta["machine"]} if "machine" in meta else {})}}
                    if meta else {}),
-                "cluster": {"seconds": round(seconds, 3), "peak_memory_mb": peak_memory_mb()},
+                "cluster": {"seconds": round(seconds, 3), "peak_memory_mb": peak_memory_mb(), "machine": machine(device)},
             },
             "mlflow_run_id": run.run_id,
         }, indent=2))

@@ -14,7 +14,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from uvl.cli import CLUSTERS, METRICS, PLOTS, peak_memory_mb, run_stage, start_method_stage
+from uvl.cli import CLUSTERS, METRICS, PLOTS, machine, peak_memory_mb, run_stage, start_method_stage
 from uvl.errors import UvlError
 from uvl.eval import hungarian_mapping, matched_confusion, row_metrics
 from uvl.eval.figures import confusion_png, tsne_png
@@ -83,7 +83,8 @@ def main() -> None:
         run.log_artifact(png, "plots")
     run.end()
     metrics["stages"] = {**meta["stages"], "evaluate": {"seconds": round(time.perf_counter() - started, 3),
-                                                        "peak_memory_mb": peak_memory_mb()}}
+                                                        "peak_memory_mb": peak_memory_mb(),
+                                                        "machine": machine()}}
     write_json(METRICS / f"{name}.json", metrics)  # last: a metrics file means the whole chain succeeded
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import torch
 
 from uvl import distributed
-from uvl.cli import MODELS, build_model, peak_memory_mb, run_stage, start_method_stage
+from uvl.cli import MODELS, build_model, machine, peak_memory_mb, run_stage, start_method_stage
 from uvl.engine import fingerprint, resolve_device
 from uvl.io import atomic_dir
 from uvl.params import PIXELS
@@ -51,6 +51,8 @@ def main() -> None:
     if not distributed.is_main():
         return
     run.log_metrics({"pretrain_seconds": seconds})
+    trained_on = machine(device)
+    run.log_params({"machine": trained_on})
 
     with atomic_dir(MODELS / name) as out:
         torch.save(model.state_dict(), out / "model.pt")
@@ -59,6 +61,7 @@ def main() -> None:
             "pretrain_seconds": round(seconds, 3),
             "upstream_seconds": round(upstream_seconds, 3),
             "peak_memory_mb": peak_memory_mb(),
+            "machine": trained_on,
             "final_loss": history.get("loss", [None])[-1],
             "mlflow_run_id": run.run_id,
         }, indent=2))

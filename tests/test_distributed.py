@@ -81,3 +81,11 @@ def test_threads_are_the_cores_this_process_may_use_shared_among_processes(monke
     else:
         monkeypatch.delenv("LOCAL_WORLD_SIZE", raising=False)
     assert threads_per_process() == threads
+
+
+def test_machine_names_the_cpu_the_kernels_it_dispatches_to_and_the_cores(monkeypatch):
+    from uvl.cli import machine
+
+    monkeypatch.setattr("os.sched_getaffinity", lambda pid: {0, 1, 2}, raising=False)
+    assert machine().endswith(f", {torch.backends.cpu.get_cpu_capability()}, 3 cores")
+    assert machine(torch.device("cpu")) == machine()

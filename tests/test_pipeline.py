@@ -7,6 +7,8 @@ import pytest
 import yaml
 from conftest import run
 
+from uvl.cli import machine
+
 pytestmark = pytest.mark.slow
 
 
@@ -20,8 +22,10 @@ def test_repro_writes_every_metrics_file_and_the_report(quick_repo):
         chain = ["pretrain", "cluster", "evaluate"] if methods[name].startswith("models/") else ["cluster", "evaluate"]
         assert sorted(metrics["stages"]) == sorted(chain)
         assert all(cost["seconds"] > 0 and cost["peak_memory_mb"] > 50 for cost in metrics["stages"].values())
+        assert all(cost["machine"] == machine() for cost in metrics["stages"].values())  # this CPU, each stage
     report = (quick_repo / "reports" / "results.md").read_text()
     assert "## Cost per stage" in report and "pretrain peak memory" not in report  # units in the header
+    assert "fitted on" in report and report.count(f"| {machine()} ") == len(methods)
     assert "reduced run" in report and all(f"| {name} " in report for name in methods)
     assert "seed poster reports 75.2%" in report
     assert "[samples](../plots/infogan/samples.png)" in report and "[tsne](../plots/moco/tsne.png)" in report

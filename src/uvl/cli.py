@@ -80,6 +80,28 @@ def peak_memory_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
+def machine(device=None) -> str:
+    """What ran a stage, for its records (results can differ between machines): the name of `device` if it
+    is a GPU; else the CPU's model, family and model numbers, the vector instructions PyTorch's kernels use
+    (AVX2, AVX512: they round differently) and the cores this process may use."""
+    import os
+    import platform
+
+    import torch
+
+    if device is not None and device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    cpuinfo = Path("/proc/cpuinfo")
+    fields = dict(line.split(":", 1) for line in (cpuinfo.read_text().split("\n\n")[0].splitlines()
+                                                 if cpuinfo.exists() else []) if ":" in line)
+    fields = {key.strip(): value.strip() for key, value in fields.items()}
+    name = fields.get("model name") or platform.processor() or platform.machine()
+    if "cpu family" in fields:
+        name += f" (family {fields['cpu family']} model {fields.get('model', '?')})"
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return f"{name}, {torch.backends.cpu.get_cpu_capability()}, {cores} core{'s' if cores != 1 else ''}"
+
+
 def run_stage(stage: Callable[[], None]) -> None:
     """Run `stage`; a `UvlError` becomes `uvl: error: <one line>` on stderr and exit status 2."""
     try:

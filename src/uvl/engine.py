@@ -186,6 +186,9 @@ def fit(name: str, method: Method, images: np.ndarray, params: TrainParams, engi
     memory_format = torch.channels_last if engine.channels_last else torch.contiguous_format
     method.to(device, memory_format=memory_format)
     optimizer = method.configure_optimizer(params)
+    # the gradients to average: those this optimiser steps (a method that steps others itself, like
+    # InfoGAN's discriminator, averages theirs before its own step)
+    stepped = [parameter for group in optimizer.param_groups for parameter in group["params"]]
     training_step = torch.compile(method.training_step) if engine.compile else method.training_step
 
     path = checkpoint_path(name, fp)
@@ -207,7 +210,8 @@ def fit(name: str, method: Method, images: np.ndarray, params: TrainParams, engi
 
     autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=engine.precision == "bf16")
     progress = tqdm(total=total_steps * params.batch_size, initial=step * params.batch_size, unit="img",
-                    unit_scale=True, desc=name, mininterval=1 if sys.stderr.isatty() else 30, file=sys.stderr)
+                    unit_scale=True, desc=name, mininterval=1 if sys.stderr.isatty() else 30, file=sys.stderr,
+                    disable=not distributed.is_main())  # one bar, not one per process
     order = None
     method.train()
     try:
@@ -238,7 +242,7 @@ def fit(name: str, method: Method, images: np.ndarray, params: TrainParams, engi
                                    f"(batch {position} of the epoch); nothing was written")
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
-                distributed.average_gradients(method.parameters())
+                distributed.average_gradients(stepped)
                 optimizer.step()
                 method.after_step()
                 for key, value in {"loss": loss.detach(), **scalars}.items():

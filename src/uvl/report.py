@@ -55,9 +55,12 @@ def build(method_names: list[str], metrics_dir: Path, plots_dir: Path) -> str:
         sizes.add((metrics["n_images"], metrics["n_test"]))
         rows = {name: metrics, **metrics.get("variants", {})}
         total_seconds += sum(cost["seconds"] for cost in metrics.get("stages", {}).values())
-        costs.append({"method": name, **{f"{stage} {unit}": f"{metrics['stages'][stage][key]:,.1f}"
-                                         for stage in STAGES if stage in metrics.get("stages", {})
-                                         for key, unit in (("seconds", "(s)"), ("peak_memory_mb", "(MiB)"))}})
+        stages = metrics.get("stages", {})
+        fitted_on = stages.get("pretrain", stages.get("cluster", {})).get("machine", "not recorded")
+        costs.append({"method": name, **{f"{stage} {unit}": f"{stages[stage][key]:,.1f}" for stage in STAGES
+                                         if stage in stages
+                                         for key, unit in (("seconds", "(s)"), ("peak_memory_mb", "(MiB)"))},
+                      "fitted on": fitted_on})
         for row, scores in rows.items():
             reference = published.get(row)
             headline = row == name
@@ -114,9 +117,11 @@ def build(method_names: list[str], metrics_dir: Path, plots_dir: Path) -> str:
                   "", *figures]
     if costs:
         lines += ["", "## Cost per stage", "", "Wall time and peak resident memory of each stage of each method's "
-                  f"chain, on this run's machine; all stages together: {total_seconds / 60:.1f} minutes (what `dvc repro` "
-                  "takes from prepared data to the last metrics file).", "",
+                  f"chain; all stages together: {total_seconds / 60:.1f} minutes (what `dvc repro` takes from prepared "
+                  "data to the last metrics file). *fitted on*: the machine that trained the model (or clustered, "
+                  "for a method without one), as its stage recorded it; the same params and seed can give "
+                  "other results on another machine.", "",
                   pd.DataFrame(costs).reindex(columns=["method", *(f"{stage} {unit}" for stage in STAGES
-                                                                   for unit in ("(s)", "(MiB)"))])
+                                                                   for unit in ("(s)", "(MiB)")), "fitted on"])
                   .dropna(axis=1, how="all").fillna("").to_markdown(index=False)]
     return "\n".join(lines) + "\n"

@@ -1,0 +1,112 @@
+"""Deep embedded clustering's model and self-training (Xie, Girshick, Farhadi, ICML 2016), shared by the
+`dec` and `idec` methods; IDEC (Guo et al. 2017) is the same model with the decoder kept.
+
+Both start from the stacked autoencoder that the `sae` method pretrained (models/sae). The cluster centres
+μ start from k-means on the embeddings z of all images. The encoder and the centres then minimise
+KL(P || Q), where Q is the Student-t soft assignment of each z to the centres and P the sharpened target,
+recomputed on the whole dataset every `update_interval` steps and held fixed in between. Training stops
+when fewer than `tol` of the assignments changed between two refreshes, or after `epochs`. The clusters
+are argmax_j q_ij. IDEC adds the reconstruction: L = L_rec + γ·KL(P || Q).
+
+A part rather than a method module, so that a stage declares it (dvc.yaml) instead of one method's module
+importing another's.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Literal
+
+import numpy as np
+import torch
+from pydantic import Field, NonNegativeFloat, PositiveFloat, PositiveInt
+from sklearn.cluster import KMeans
+from torch import nn
+
+from uvl.engine import Method, embed_all, embed_tensor, fit, resolve_device
+from uvl.losses.clustering import kl_divergence, student_t_assignment, target_distribution
+from uvl.params import EngineParams, TrainParams
+
+
+class Params(TrainParams):  # epochs, batch_size, lr, ...: the clustering phase
+    n_clusters: int = Field(ge=2)
+    alpha: PositiveFloat  # Student-t degrees of freedom (1)
+    kmeans_n_init: PositiveInt  # restarts of the k-means that places the initial centres (20)
+    update_interval: PositiveInt  # steps between target refreshes on the whole dataset (140)
+    tol: NonNegativeFloat = Field(lt=1)  # stop when fewer than this fraction of assignments change (0.001)
+    optimizer: Literal["sgd", "adam"]  # DEC: SGD; IDEC on MNIST: Adam
+    momentum: float = Field(ge=0, lt=1)  # SGD's momentum (DEC-keras: 0.9), or Adam's β1 (Keras: 0.9)
+
+
+class DEC(Method):
+    def __init__(self, params: Params, autoencoder: nn.Module, gamma: float | None = None):
+        """autoencoder: the pretrained model with `encoder` and `decoder` (the sae method's);
+        gamma: IDEC's weight of the clustering loss beside the reconstruction; None = DEC."""
+        super().__init__()
+        self.params, self.gamma = params, gamma
+        self.encoder = copy.deepcopy(autoencoder.encoder)
+        self.decoder = copy.deepcopy(autoencoder.decoder) if gamma is not None else None  # DEC drops it
+        embedding = self.encoder[-1].out_features
+        self.centres = nn.Parameter(torch.zeros(params.n_clusters, embedding))  # μ: (K, D)
+        self.target = torch.empty(0, params.n_clusters)  # P: (N, K), held fixed between refreshes
+        self.assignments = torch.empty(0, dtype=torch.long)  # argmax Q at the last refresh: (N,)
+
+    # P and the last assignments depend on the dataset's size, so they travel as extra state, not buffers.
+    def get_extra_state(self):
+        return {"target": self.target, "assignments": self.assignments}
+
+    def set_extra_state(self, state):
+        self.target, self.assignments = state["target"], state["assignments"]
+
+    def configure_optimizer(self, params: Params) -> torch.optim.Optimizer:
+        if params.optimizer == "sgd":
+            return torch.optim.SGD(self.parameters(), lr=params.lr, momentum=params.momentum,
+                                   weight_decay=params.weight_decay)
+        return torch.optim.Adam(self.parameters(), lr=params.lr, betas=(params.momentum, 0.999),
+                                weight_decay=params.weight_decay)
+
+    def soft_assignment(self, embeddings: torch.Tensor) -> torch.Tensor:
+        return student_t_assignment(embeddings, self.centres, self.params.alpha)  # Q: (B, K)
+
+    def before_step(self, step, data):
+        if step % self.params.update_interval:
+            return True
+        with torch.no_grad():
+            q = self.soft_assignment(embed_tensor(self, data))  # (N, K) over the whole training set
+        self.target = target_distribution(q)
+        assignments = q.argmax(dim=1)
+        changed = (assignments != self.assignments).float().mean().item() if len(self.assignments) else 1.0
+        self.assignments = assignments
+        return step == 0 or changed >= self.params.tol
+
+    def training_step(self, images, indices):
+        z = self.encoder(images)  # (B, D)
+        q = self.soft_assignment(z)
+        clustering = kl_divergence(self.target[indices], q)
+        # KL(P || Q) need not fall across refreshes, as each makes P sharper; the assignments' uncertainty
+        # 1 − mean_i max_j q_ij is what self-training drives down
+        scalars = {"kl": clustering.detach(), "uncertainty": 1 - q.detach().max(dim=1).values.mean()}
+        if self.gamma is None:
+            return clustering, scalars
+        reconstruction = nn.functional.mse_loss(self.decoder(z), images.flatten(1))
+        return reconstruction + self.gamma * clustering, {**scalars, "reconstruction": reconstruction.detach()}
+
+    def embed(self, images):
+        return self.encoder(images)  # (B, D)
+
+    def fit(self, name: str, images: np.ndarray, params: Params, engine: EngineParams, fp: str, run):
+        """Centres from k-means on the pretrained embeddings, then the engine's loop. On a resume the
+        checkpoint replaces the centres; k-means runs again regardless, as it is seeded and cheap."""
+        device = resolve_device(engine.device)
+        kmeans = KMeans(params.n_clusters, n_init=params.kmeans_n_init, random_state=params.seed)
+        kmeans.fit(embed_all(self.to(device), images, device))
+        with torch.no_grad():
+            self.centres.copy_(torch.from_numpy(kmeans.cluster_centers_))
+        return fit(name, self, images, params, engine, fp, run)
+
+
+def assign(features: np.ndarray, model: DEC) -> np.ndarray:
+    """argmax_j q_ij for embeddings (N, D) from `DEC.embed`."""
+    with torch.no_grad():
+        q = model.soft_assignment(torch.from_numpy(features).to(model.centres.device))
+    return q.argmax(dim=1).cpu().numpy()
