@@ -83,11 +83,12 @@ def peak_memory_mb() -> float:
 def machine(device=None) -> str:
     """What ran a stage, for its records (results can differ between machines): the name of `device` if it
     is a GPU; else the CPU's model, family and model numbers, the vector instructions PyTorch's kernels use
-    (AVX2, AVX512: they round differently) and the cores this process may use."""
-    import os
+    (AVX2, AVX512: they round differently) and the cores this process runs on (its share under torchrun)."""
     import platform
 
     import torch
+
+    from uvl.distributed import threads_per_process
 
     if device is not None and device.type == "cuda":
         return torch.cuda.get_device_name(device)
@@ -98,7 +99,7 @@ def machine(device=None) -> str:
     name = fields.get("model name") or platform.processor() or platform.machine()
     if "cpu family" in fields:
         name += f" (family {fields['cpu family']} model {fields.get('model', '?')})"
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    cores = threads_per_process()
     return f"{name}, {torch.backends.cpu.get_cpu_capability()}, {cores} core{'s' if cores != 1 else ''}"
 
 
