@@ -214,7 +214,9 @@ def main() -> None:
         f"augmentation, batch {params.batch_size}, {args.steps} timed steps per pipeline after warm-up, "
         f"{args.repeats} alternating repeats (median, and the range in brackets); "
         f"engine settings from params.yaml (channels_last: {settings.channels_last}, compile: {settings.compile}), "
-        "the model of (b) in the same memory format, so the two differ only in how the data reaches the step.",
+        "the model of (b) in the same memory format and in the same process (so with the engine's process "
+        "settings: deterministic algorithms, no NaN fill of new tensors, freed memory kept for reuse), so the two "
+        "differ only in how the data reaches the step.",
         "",
         "| pipeline | images/s | one epoch of 60,000 images (s) |",
         "|---|---:|---:|",

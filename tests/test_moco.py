@@ -112,6 +112,18 @@ def test_out_of_range_values_are_named(field, value, message):
         uvl_params.validate_section("moco", {**SECTION, field: value}, MOCO.Params)
 
 
+def test_flattening_follows_the_channels_last_layout_so_it_copies_nothing():
+    from uvl.models.convnet import small_convnet
+
+    net = small_convnet(16).to(memory_format=torch.channels_last)
+    images = torch.rand(4, 1, 28, 28).contiguous(memory_format=torch.channels_last)
+    features = net[:5](images)  # (4, 64, 11, 11), the last ReLU's output
+    flat = net[5:7](features)
+    assert flat.shape == (4, 64 * 11 * 11)
+    assert flat.data_ptr() == features.data_ptr()  # a view: the same memory, not a copy
+    assert torch.equal(flat[:, :64], features[:, :, 0, 0])  # channels fastest: pixel (0, 0)'s 64 channels first
+
+
 def test_pooling_before_the_first_relu_changes_no_bit_of_outputs_or_gradients():
     """small_convnet pools before its first ReLU (the cheaper order); conv-ReLU-pool is the reference."""
     from torch import nn

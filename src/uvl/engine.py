@@ -6,6 +6,8 @@
   (seed, step) before every step, so every random draw (augmentation, noise, dropout) is a function of the
   seed and the step alone. A run resumed at any step therefore continues exactly as an uninterrupted one,
   with no RNG state to save. Deterministic algorithms are on.
+- Memory: freed blocks are kept for reuse (`reuse_freed_memory`) and new tensors are not pre-filled;
+  neither changes a bit of any result, both save time in every step.
 - Checkpoints: every `checkpoint_every` steps and on SIGTERM, written atomically to
   <root>/checkpoints/<method>-<fingerprint>.pt, outside DVC's outputs (DVC deletes those before a stage
   runs) and outside a queued experiment's temporary folder. The fingerprint hashes everything that shapes
@@ -19,6 +21,7 @@
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import hashlib
 import json
 import math
@@ -163,6 +166,24 @@ def _load(path: Path, fp: str, device: torch.device) -> dict | None:
     return state
 
 
+def reuse_freed_memory() -> None:
+    """Make glibc's malloc keep freed blocks of up to 32 MiB (its maximum) for reuse.
+
+    By default it serves large blocks with mmap and hands freed memory back to the kernel, so a training
+    step that allocates the same activations and optimiser temporaries every time pays a page fault per
+    page to touch them again: about 1,000 faults for one 25 MB Adam temporary of InfoGAN's 6,272x1,024
+    layers, 16% of InfoGAN's step time on 2 cores (0.58 -> 0.49 s per step). The cost is that the
+    process keeps its peak heap instead of shrinking after it. Where memory comes from changes no
+    arithmetic. Other C libraries (no `mallopt`) keep their own policy.
+    """
+    mallopt = getattr(ctypes.CDLL(None), "mallopt", None)
+    if mallopt is None:
+        return
+    trim_threshold, mmap_threshold = -1, -3  # glibc's M_TRIM_THRESHOLD, M_MMAP_THRESHOLD
+    mallopt(mmap_threshold, 32 << 20)
+    mallopt(trim_threshold, 1 << 30)
+
+
 def fit(name: str, method: Method, images: np.ndarray, params: TrainParams, engine: EngineParams,
         fp: str, run) -> dict[str, list[float]]:
     """Train `method` on `images` ((N, 28, 28) uint8); returns the per-epoch means of the logged scalars."""
@@ -171,6 +192,11 @@ def fit(name: str, method: Method, images: np.ndarray, params: TrainParams, engi
     rank, processes = distributed.rank(), distributed.world_size()
     torch.set_num_threads(distributed.threads_per_process())
     torch.use_deterministic_algorithms(True, warn_only=device.type == "cuda")
+    # Deterministic mode also fills every new tensor with NaN, to make reads of uninitialised memory
+    # reproducible. None of our steps read it (the tests retrain and compare bits), and the fill costs
+    # each step a pass over every activation it allocates.
+    torch.utils.deterministic.fill_uninitialized_memory = False
+    reuse_freed_memory()
     os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
     run.log_params({"engine.threads": torch.get_num_threads(), "engine.resolved_device": str(device),
                     "engine.processes": processes})
@@ -195,7 +221,11 @@ def fit(name: str, method: Method, images: np.ndarray, params: TrainParams, engi
     state = _load(path, fp, device)
     step, history, sums = 0, {}, {}  # sums: this epoch's running totals of the logged scalars
     if state is not None:
-        method.load_state_dict(state["model"])
+        try:
+            method.load_state_dict(state["model"])
+        except RuntimeError as err:  # the params match but the code's model changed since it was written
+            raise UvlError(f"checkpoint {path} does not fit {name}'s model ({' '.join(str(err).split())[:200]}); "
+                           "delete it to train from scratch") from None
         optimizer.load_state_dict(state["optimizer"])
         step, history, sums = state["step"], state["history"], state["sums"]
         print(f"uvl: resuming {name} from {path} at step {step}/{total_steps}", file=sys.stderr)

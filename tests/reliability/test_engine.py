@@ -101,6 +101,16 @@ def test_a_truncated_checkpoint_is_a_clear_error():
         train(Noisy())
 
 
+def test_a_checkpoint_of_another_model_is_a_clear_error():
+    with pytest.raises(UvlError):
+        train(Noisy(fault_at_call=5, fault="sigterm"))
+    changed = Noisy()
+    changed.layer = torch.nn.Linear(784, 8)  # same params, other code: the model's shapes changed
+    with pytest.raises(UvlError, match=r"checkpoint .*noisy-fp-a.pt does not fit noisy's model .*"
+                                       r"delete it to train from scratch"):
+        fit("noisy", changed, IMAGES, PARAMS, ENGINE, "fp-a", Run())
+
+
 def test_checkpoints_never_unpickle_code():
     path = checkpoint_dir() / "noisy-fp-a.pt"
     path.parent.mkdir(parents=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from torch import nn
+from torchvision.ops import Permute
 
 
 def small_convnet(out_features: int) -> nn.Sequential:
@@ -15,11 +16,17 @@ def small_convnet(out_features: int) -> nn.Sequential:
     conv-ReLU-pool, and the ReLU and its backward touch a quarter of the values (`make bench` at 93e7db7 on
     2 cores: 1,528 -> 1,923 MoCo images/s, +26%). No BatchNorm, so a contrastive task cannot use batch
     statistics to tell positives apart (what MoCo's shuffled BN guards against).
+
+    The features are flattened pixel by pixel, channels fastest: the order in which the engine's
+    channels_last layout stores them, so flattening is a view and so is its gradient. Flattening channel
+    by channel copied the activations forward, and the ReLU's backward then ran on a transposed gradient
+    (4.5 of its 6.3 ms per MoCo step); in-process A/B on 2 cores, 6 alternating rounds of 12 steps:
+    1,863 -> 2,003 MoCo images/s, +8%.
     """
     return nn.Sequential(
         nn.Conv2d(1, 32, 3),  # (B, 32, 26, 26)
         nn.MaxPool2d(2), nn.ReLU(),  # (B, 32, 13, 13)
         nn.Conv2d(32, 64, 3), nn.ReLU(),  # (B, 64, 11, 11)
-        nn.Flatten(),  # (B, 7744)
+        Permute([0, 2, 3, 1]), nn.Flatten(),  # (B, 7744), channels fastest
         nn.Linear(64 * 11 * 11, out_features),
     )
