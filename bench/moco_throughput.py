@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import tempfile
 import time
@@ -31,6 +30,7 @@ import yaml
 
 from uvl import methods
 from uvl import params as uvl_params
+from uvl.cli import machine
 from uvl.data import mnist
 from uvl.data.idx import encode
 from uvl.engine import as_batch, fit, resolve_device
@@ -196,7 +196,7 @@ def main() -> None:
         "matmul_peak_flops_per_s": peak,
         "fraction_of_peak": engine * flops_per_image / peak,
         "device": torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu",
-        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}",
+        "machine": f"{machine()}, torch {torch.__version__}",  # the CPU, its vector ISA and cores
         "batch_size": params.batch_size,
         "timed_steps": args.steps,
         "repeats": args.repeats,

@@ -5,9 +5,9 @@ DEC starts from the stacked autoencoder that the `sae` method pretrained (UPSTRE
 k-means centres on its embeddings and sharpens them by minimising KL(P || Q).
 
 The clustering phase's optimiser is a param: DEC's paper and DEC-keras use SGD (lr 0.01, momentum 0.9),
-IDEC's MNIST runs Adam (lr 0.001). DEC uses SGD: from the same autoencoders it gains about 4 points over
-its k-means start on each seed, close to the papers' gain, where Adam gained less than 1 (reports/seeds.md;
-the Adam runs are those of commit 39abe38).
+IDEC's MNIST runs Adam (lr 0.001). DEC uses SGD: from the same (then not denoising) autoencoders it gained
+about 4 points over its k-means start on each of seeds 0-2, close to the papers' gain, where Adam gained
+less than 1 (commits fdb527d and 39abe38).
 
 Differences from the papers: the autoencoder's (sae.py).
 """
