@@ -81,9 +81,12 @@ class InfoGAN(Method):
         self.real_or_fake = nn.Linear(1024, 1)  # D head, a logit
         self.code_hidden = nn.Sequential(nn.Linear(1024, 128), nn.BatchNorm1d(128), nn.LeakyReLU(slope))
         self.code_output = nn.Linear(128, CATEGORIES + CONTINUOUS)  # Q head: logits of c1, means of c2, c3
+        # fused: one pass over each parameter's Adam state instead of one per operation. The two
+        # 6,272x1,024 layers make the step's optimiser work large beside its arithmetic (about a tenth of the
+        # step on 2 CPU cores; in-process A/B, 8 alternating rounds: 0.304 -> 0.270 s per step)
         self.discriminator_optimizer = torch.optim.Adam(
             [*self.trunk.parameters(), *self.real_or_fake.parameters(), *self.code_hidden.parameters(),
-             *self.code_output.parameters()], lr=params.discriminator_lr, betas=(params.beta1, 0.999))
+             *self.code_output.parameters()], lr=params.discriminator_lr, betas=(params.beta1, 0.999), fused=True)
 
     # The discriminator's optimiser is the method's own (the engine steps the generator's): checkpoint it.
     def get_extra_state(self):
@@ -94,7 +97,7 @@ class InfoGAN(Method):
 
     def configure_optimizer(self, params: Params):
         return torch.optim.Adam(self.generator.parameters(), lr=params.lr, betas=(params.beta1, 0.999),
-                                weight_decay=params.weight_decay)
+                                weight_decay=params.weight_decay, fused=True)
 
     def information_loss(self, features, categorical, continuous) -> torch.Tensor:
         """−(MI lower bound − H(c)) from the trunk's features of generated images: cross-entropy of the

@@ -21,8 +21,8 @@ default run fits the CPU budget.
 from __future__ import annotations
 
 import numpy as np
-from pydantic import Field, PositiveInt
 import torch
+from pydantic import Field, PositiveInt
 from sklearn.cluster import KMeans
 from torch import nn
 
