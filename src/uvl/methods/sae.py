@@ -12,6 +12,13 @@ against 0.2: DEC 81.72 / 82.95 / 86.98 (83.9 ± 2.8) against 82.83 / 83.71 / 84.
 81.96 / 83.25 / 86.90 (84.0 ± 2.6) against 82.83 / 83.62 / 85.01 (83.8 ± 1.1): the spread falls by
 more than half, the mean does not move.
 
+Why 80 epochs: the autoencoder is what DEC's result depends on most (DEC-keras trains it for 300), and 80
+is what the 30-minute budget of IDEC's chain allows on an AVX-512 CPU of 2 cores (IDEC's chain about 24
+minutes there; on the AVX2 EPYC that trained the earlier defaults, which runs this network about 1.6 times
+slower, about 38 minutes: over the budget).
+At seed 0 on the AVX-512 CPU, 40 -> 80 epochs: the k-means row 77.03 -> 77.75, DEC 82.83 -> 85.03, IDEC 82.83
+-> 85.37.
+
 Differences from the papers: end-to-end pretraining with Adam for `epochs` epochs, with the corruption on
 the input only (DEC: greedy layer-wise pretraining with SGD, each layer denoising its own input, then
 fine-tuning without corruption; DEC-keras: end-to-end SGD for 300 epochs, no corruption), so that the
