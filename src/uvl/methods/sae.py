@@ -16,8 +16,10 @@ Why 80 epochs: the autoencoder is what DEC's result depends on most (DEC-keras t
 is what the 30-minute budget of IDEC's chain allows on an AVX-512 CPU of 2 cores (IDEC's chain about 24
 minutes there; on the AVX2 EPYC that trained the earlier defaults, which runs this network about 1.6 times
 slower, about 38 minutes: over the budget).
-At seed 0 on the AVX-512 CPU, 40 -> 80 epochs: the k-means row 77.03 -> 77.75, DEC 82.83 -> 85.03, IDEC 82.83
--> 85.37.
+Over seeds 0, 1, 2 on the AVX-512 CPU, 40 epochs (7c2d94b) against 80 (5da7f19): DEC 82.83 / 83.71 / 84.91
+(83.8 ± 1.0) against 85.03 / 82.83 / 84.47 (84.1 ± 1.1), IDEC 82.83 / 83.62 / 85.01 (83.8 ± 1.1) against
+85.37 / 84.47 / 85.02 (85.0 ± 0.5), the k-means row 77.9 ± 0.9 against 78.1 ± 1.0: IDEC gains on every
+seed; DEC's mean moves less than its spread.
 
 Differences from the papers: end-to-end pretraining with Adam for `epochs` epochs, with the corruption on
 the input only (DEC: greedy layer-wise pretraining with SGD, each layer denoising its own input, then
