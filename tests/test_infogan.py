@@ -65,6 +65,17 @@ def test_sample_grid_rows_are_categories_and_columns_sweep_a_code(tmp_path):
     assert (tmp_path / "samples.png").stat().st_size > 1000
 
 
+def test_the_generator_step_draws_its_own_codes(monkeypatch):
+    model, _ = build()
+    drawn = []
+    sample = INFOGAN.sample_codes
+    monkeypatch.setattr(INFOGAN, "sample_codes", lambda *args: drawn.append(sample(*args)) or drawn[-1])
+    torch.manual_seed(0)
+    model.training_step(torch.rand(16, 1, 28, 28), torch.arange(16))
+    assert len(drawn) == 2  # the discriminator's batch of codes, then the generator's
+    assert not torch.equal(drawn[0][0], drawn[1][0]) and not torch.equal(drawn[0][2], drawn[1][2])
+
+
 def test_a_step_updates_both_networks():
     model, params = build()
     optimizer = model.configure_optimizer(params)

@@ -12,6 +12,8 @@ FC 1024 BN lReLU; D head FC 1; Q head FC 128-BN-lReLU, FC 10 + 2 (categorical lo
 with fixed unit variance, so their log-likelihood is −½·squared error).
 Losses (official code): D: −[log D(x) + log(1 − D(G(z)))] − λ·MI; G: −log D(G(z)) − λ·MI (non-saturating),
 λ = 1 for both code kinds; Q's weights are updated with D's. Adam with β1 = 0.5, lr_G = 1e-3, lr_D = 2e-4.
+Each step updates D and Q on one batch of codes, then G on another (the official trainer runs the two
+updates as separate session runs, each of which samples anew).
 
 Differences from the paper: the leaky ReLU slope is the paper's 0.1 (the official code's default differs);
 the default budget is the official one in iterations (5,000 of batch 128), counted here as epochs.
@@ -108,13 +110,15 @@ class InfoGAN(Method):
 
     def training_step(self, images, indices):
         discriminator = self.discriminator_optimizer.param_groups[0]["params"]
-        codes = sample_codes(len(images), images.device)
-        fake = self.generator(generator_input(*codes))  # (B, 1, 28, 28)
         real_label, fake_label = torch.ones(len(images), 1, device=images.device), torch.zeros(len(images), 1, device=images.device)
 
-        # discriminator and Q: one step of their own optimiser on detached fakes; both heads share one trunk pass
+        # discriminator and Q: one step of their own optimiser on fakes that need no graph through G;
+        # both heads share one trunk pass
+        codes = sample_codes(len(images), images.device)
+        with torch.no_grad():
+            fake = self.generator(generator_input(*codes))  # (B, 1, 28, 28)
         discriminator_grads(discriminator, True)
-        fake_features = self.trunk(fake.detach())
+        fake_features = self.trunk(fake)
         d_loss = (F.binary_cross_entropy_with_logits(self.real_or_fake(self.trunk(images)), real_label)
                   + F.binary_cross_entropy_with_logits(self.real_or_fake(fake_features), fake_label))
         d_info = self.information_loss(fake_features, *codes[1:])
@@ -123,10 +127,12 @@ class InfoGAN(Method):
         distributed.average_gradients(discriminator)
         self.discriminator_optimizer.step()
 
-        # generator: the loss the engine minimises (non-saturating GAN loss plus the same information term).
-        # D's weights are constants here: the engine steps G alone, so their gradients would be wasted work.
+        # generator: the loss the engine minimises (non-saturating GAN loss plus the same information term),
+        # on codes sampled anew, as the official trainer's generator step draws its own batch. D's weights
+        # are constants here: the engine steps G alone, so their gradients would be wasted work.
         discriminator_grads(discriminator, False)
-        fake_features = self.trunk(fake)
+        codes = sample_codes(len(images), images.device)
+        fake_features = self.trunk(self.generator(generator_input(*codes)))
         g_loss = F.binary_cross_entropy_with_logits(self.real_or_fake(fake_features), real_label)
         g_info = self.information_loss(fake_features, *codes[1:])
         return g_loss + self.params.info_weight * g_info, {
