@@ -87,7 +87,28 @@ def test_a_step_updates_both_networks():
     after = model.state_dict()
     assert not torch.equal(before["generator.0.weight"], after["generator.0.weight"])
     assert not torch.equal(before["trunk.0.weight"], after["trunk.0.weight"])
-    assert set(scalars) == {"discriminator_loss", "generator_loss", "information_loss"}
+    assert set(scalars) == {"discriminator_loss", "generator_loss", "information_loss", "real_code_information"}
+
+
+def test_the_real_code_information_gauge_reads_q_and_leaves_its_batchnorm_alone():
+    model, _ = build()
+    batchnorm = model.code_hidden[1]
+    tracked = batchnorm.num_batches_tracked.item()
+    _, scalars = model.training_step(torch.rand(16, 1, 28, 28), torch.arange(16))
+    # Q's head sees G's images twice (the discriminator's step, the generator's); the gauge's pass moves nothing
+    assert batchnorm.num_batches_tracked.item() == tracked + 2 and model.code_hidden.training
+    assert 0 <= scalars["real_code_information"] <= np.log(10)
+
+    model.code_hidden = torch.nn.Identity()  # features straight into Q's output layer: logit k = 1e4 * feature k
+    with torch.no_grad():
+        model.code_output.weight.zero_()
+        model.code_output.bias.zero_()
+        model.code_output.weight[torch.arange(10), torch.arange(10)] = 1e4
+    sure = torch.zeros(20, 128)
+    sure[torch.arange(20), torch.arange(20) % 10] = 1.0  # each image sure of its category, each category twice
+    assert model.real_code_information(sure).item() == pytest.approx(np.log(10), abs=1e-5)
+    assert model.real_code_information(sure[:1].repeat(20, 1)).item() == pytest.approx(0.0, abs=1e-5)  # one category
+    assert model.real_code_information(torch.zeros(20, 128)).item() == pytest.approx(0.0, abs=1e-5)  # unsure
 
 
 def test_resume_restores_the_discriminators_optimiser(monkeypatch):
