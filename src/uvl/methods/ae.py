@@ -14,8 +14,10 @@ directions of largest variance. Whitened, every direction counts the same. Measu
 (seeds 0-2, scratch runs on an AVX-512 EPYC, the GMM as in this stage; labels for the comparison only),
 ACC raw -> whitened: 50 epochs 73.7 / 66.2 / 63.4 -> 75.6 / 71.8 / 76.4; 200 epochs 81.0 / 68.0 / 65.4
 -> 76.6 / 77.2 / 75.8 (71.4 ± 8.3 -> 76.5 ± 0.7). More restarts on the raw embeddings do not help: 20
-instead of 5 reach a higher likelihood and score 65.8 / 66.2 / 66.1 at 50 epochs. reports/seeds.md has the
-pipeline's runs.
+instead of 5 reach a higher likelihood and score 65.8 / 66.2 / 66.1 at 50 epochs. The pipeline's runs of
+seeds 0-2 (reports/seeds.md), 50 epochs raw (71fef2b) against 200 whitened (0f20b68): 69.8 ± 8.8 against
+80.51 / 79.42 / 75.76 = 78.6 ± 2.5; the ae_umap_gmm row, which does not whiten, moved from 87.3 ± 7.1 to
+74.1 / 74.0 / 94.8 = 81.0 ± 12.0 (UMAP maps close embeddings to far-apart clusters from seed to seed).
 
 Differences from the poster: the decoder ends in a sigmoid, so reconstructions stay in the pixels' [0, 1]
 range (the poster does not say); epochs and learning rate are ours (params.yaml).
