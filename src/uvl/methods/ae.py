@@ -11,8 +11,8 @@ Why the GMM sees PCA-whitened embeddings (`gmm_whiten`): a full-covariance mixtu
 change under an invertible affine map of its data, so whitening leaves the model as it is and moves only
 where EM starts: scikit-learn's k-means initialisation, which on the raw embeddings follows the few
 directions of largest variance. Whitened, every direction counts the same. Measured on 3 autoencoders
-(seeds 0-2, scratch runs on an AVX-512 EPYC, the GMM as in this stage; labels for the comparison only),
-ACC raw -> whitened: 50 epochs 73.7 / 66.2 / 63.4 -> 75.6 / 71.8 / 76.4; 200 epochs 81.0 / 68.0 / 65.4
+(seeds 0-2, scratch runs on an AVX-512 EPYC, this GMM on the embeddings cast to float64; labels for the
+comparison only), ACC raw -> whitened: 50 epochs 73.7 / 66.2 / 63.4 -> 75.6 / 71.8 / 76.4; 200 epochs 81.0 / 68.0 / 65.4
 -> 76.6 / 77.2 / 75.8 (71.4 ± 8.3 -> 76.5 ± 0.7). More restarts on the raw embeddings do not help: 20
 instead of 5 reach a higher likelihood and score 65.8 / 66.2 / 66.1 at 50 epochs. The pipeline's runs of
 seeds 0-2 (reports/seeds.md), 50 epochs raw (71fef2b) against 200 whitened (0f20b68): 69.8 ± 8.8 against
