@@ -12,8 +12,8 @@ change under an invertible affine map of its data, so whitening leaves the model
 where EM starts: scikit-learn's k-means initialisation, which on the raw embeddings follows the few
 directions of largest variance. Whitened, every direction counts the same. Measured on 3 autoencoders
 (seeds 0-2, scratch runs on an AVX-512 EPYC, this GMM on the embeddings cast to float64; labels for the
-comparison only), ACC raw -> whitened: 50 epochs 73.7 / 66.2 / 63.4 -> 75.6 / 71.8 / 76.4; 200 epochs 81.0 / 68.0 / 65.4
--> 76.6 / 77.2 / 75.8 (71.4 ± 8.3 -> 76.5 ± 0.7). More restarts on the raw embeddings do not help: 20
+comparison only), ACC raw -> whitened: 50 epochs 73.7 / 66.2 / 63.4 -> 75.6 / 71.8 / 76.4; 200 epochs
+81.0 / 68.0 / 65.4 -> 76.6 / 77.2 / 75.8 (71.4 ± 8.3 -> 76.5 ± 0.7). More restarts on the raw embeddings do not help: 20
 instead of 5 reach a higher likelihood and score 65.8 / 66.2 / 66.1 at 50 epochs. The pipeline's runs of
 seeds 0-2 (reports/seeds.md), 50 epochs raw (71fef2b) against 200 whitened (0f20b68): 69.8 ± 8.8 against
 80.51 / 79.42 / 75.76 = 78.6 ± 2.5; the ae_umap_gmm row, which does not whiten, moved from 87.3 ± 7.1 to
@@ -77,7 +77,9 @@ def cluster(features: np.ndarray, params: Params, model: Autoencoder) -> dict[st
     gmm = GaussianMixture(params.n_clusters, covariance_type=params.gmm_covariance_type,
                           n_init=params.gmm_n_init, random_state=params.seed)
     kmeans = KMeans(params.n_clusters, n_init=params.kmeans_n_init, random_state=params.seed)
-    mixture_input = PCA(whiten=True, random_state=params.seed).fit_transform(features) if params.gmm_whiten else features
+    mixture_input = features
+    if params.gmm_whiten:
+        mixture_input = PCA(whiten=True, random_state=params.seed).fit_transform(features)
     rows = {"ae": gmm.fit_predict(mixture_input), "ae_kmeans": kmeans.fit_predict(features)}
     if params.umap_gmm:
         rows["ae_umap_gmm"] = umap_gmm(features, params.n_clusters, params, params.seed)
