@@ -1,9 +1,10 @@
-"""Batch augmentation: one transform per image, values in range, images stay with their labels."""
+"""Batch augmentation: one transform per image, values in range, images stay with their labels; masking
+noise."""
 
 import pytest
 import torch
 
-from uvl.data.augment import AugmentParams, random_affine, random_affine_matrices, warp
+from uvl.data.augment import AugmentParams, mask_pixels, random_affine, random_affine_matrices, warp
 from uvl.engine import as_batch
 
 DIGIT_AUGMENT = AugmentParams(degrees=20, translate=0.15, scale=[0.7, 1.2], shear=15)
@@ -69,3 +70,13 @@ def test_same_global_seed_same_views():
 def test_bad_scale_range_is_refused(scale):
     with pytest.raises(ValueError, match="needs 0 < min <= max"):
         AugmentParams(degrees=0, translate=0, scale=scale, shear=0)
+
+
+def test_masking_noise_zeroes_about_its_fraction_and_leaves_the_rest_unchanged():
+    torch.manual_seed(0)
+    images = torch.rand(64, 1, 28, 28) + 0.5  # no pixel is 0 before masking
+    masked = mask_pixels(images, 0.2)
+    zeroed = masked == 0
+    assert 0.19 < zeroed.float().mean().item() < 0.21
+    assert torch.equal(masked[~zeroed], images[~zeroed])  # kept pixels are not rescaled
+    assert torch.equal(mask_pixels(images, 0.0), images)

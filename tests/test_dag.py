@@ -12,8 +12,8 @@ from uvl import methods
 # Modules that shape no result: errors, files, tracking, the params schema's base classes and the report's
 # record type; and package __init__ files, which only gather their modules. Their imports are not followed.
 INFRASTRUCTURE = {"uvl", "uvl.errors", "uvl.io", "uvl.tracking", "uvl.params", "uvl.report", "uvl.methods"}
-# Imported by a stage kind without running there: pretrain@ trains, and n2d is a clustering row's step.
-IMPORTED_ONLY = {"pretrain": {"uvl.n2d"}}
+# Imported by a stage kind without running there: pretrain@ trains, and n2d and consensus are clustering steps.
+IMPORTED_ONLY = {"pretrain": {"uvl.n2d", "uvl.consensus"}}
 
 
 def source(module: str) -> Path:

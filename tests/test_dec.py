@@ -15,7 +15,6 @@ from uvl import params as uvl_params
 from uvl.engine import checkpoint_dir
 from uvl.errors import UvlError
 from uvl.losses.clustering import kl_divergence, student_t_assignment, target_distribution
-from uvl.methods.sae import mask_pixels
 from uvl.profile import merged
 from uvl.tracking import Run
 
@@ -132,27 +131,3 @@ def test_training_resumes_with_its_targets_and_centres(name, monkeypatch):
         assert torch.equal(value, resumed.state_dict()[key]) if torch.is_tensor(value) else True
     assert torch.equal(reference.target, resumed.target)
     assert not list(checkpoint_dir().iterdir())
-
-
-def test_masking_noise_zeroes_about_its_fraction_and_leaves_the_rest_unchanged():
-    torch.manual_seed(0)
-    images = torch.rand(64, 1, 28, 28) + 0.5  # no pixel is 0 before masking
-    masked = mask_pixels(images, 0.2)
-    zeroed = masked == 0
-    assert 0.19 < zeroed.float().mean().item() < 0.21
-    assert torch.equal(masked[~zeroed], images[~zeroed])  # kept pixels are not rescaled
-    assert torch.equal(mask_pixels(images, 0.0), images)
-
-
-def test_the_denoising_autoencoder_reconstructs_the_clean_image_from_the_masked_one():
-    model = autoencoder()
-    assert model.corruption == PARAMS["sae"]["corruption"] > 0
-    images = torch.rand(8, 1, 28, 28)
-    torch.manual_seed(1)
-    loss, _ = model.training_step(images, torch.arange(8))
-    torch.manual_seed(1)  # the same mask
-    masked = mask_pixels(images, model.corruption)
-    expected = torch.nn.functional.mse_loss(model.decoder(model.encoder(masked)), images.flatten(1))
-    assert torch.equal(loss, expected)
-    clean = torch.nn.functional.mse_loss(model.decoder(model.encoder(images)), images.flatten(1))
-    assert not torch.equal(loss, clean)

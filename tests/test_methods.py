@@ -9,6 +9,7 @@ from conftest import ROOT, cpu_engine
 from uvl import methods
 from uvl import params as uvl_params
 from uvl.data import Mnist
+from uvl.data.augment import mask_pixels
 from uvl.engine import embed_all
 from uvl.eval import cluster_acc
 from uvl.profile import merged
@@ -106,6 +107,23 @@ def test_ae_mixture_starts_from_whitened_embeddings():
         return cluster_acc(labels, methods.get("ae").cluster(embeddings, section, model=None)["ae"])
 
     assert mixture_acc(whiten=True) == 1.0 and mixture_acc(whiten=False) < 0.9
+
+
+@pytest.mark.parametrize("name", ["ae", "sae"])
+def test_denoising_autoencoders_reconstruct_the_clean_image_from_the_masked_one(name):
+    module = methods.get(name)
+    torch.manual_seed(0)
+    model = module.build(uvl_params.validate_section(name, PARAMS[name], module.Params))
+    assert model.corruption == PARAMS[name]["corruption"] > 0
+    images = torch.rand(8, 1, 28, 28)
+    torch.manual_seed(1)
+    loss, _ = model.training_step(images, torch.arange(8))
+    torch.manual_seed(1)  # the same mask
+    masked = mask_pixels(images, model.corruption)
+    expected = torch.nn.functional.mse_loss(model.decoder(model.encoder(masked)), images.flatten(1))
+    assert torch.equal(loss, expected)
+    clean = torch.nn.functional.mse_loss(model.decoder(model.encoder(images)), images.flatten(1))
+    assert not torch.equal(loss, clean)
 
 
 def test_gmm_raw_diag_row_is_optional(small_mnist):

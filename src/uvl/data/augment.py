@@ -1,4 +1,5 @@
-"""Batch augmentation with tensor ops: one random affine transform per image, one `grid_sample` per batch.
+"""Batch augmentation with tensor ops: one random affine transform per image, one `grid_sample` per batch;
+masking noise for the denoising autoencoders.
 
 torchvision's batched transforms draw one random transform for the whole batch (pytorch/vision#8484);
 contrastive learning needs a different one per image, so the per-image parameters are drawn here as tensors
@@ -62,3 +63,9 @@ def random_affine(images: torch.Tensor, params: AugmentParams) -> torch.Tensor:
     """images: (B, 1, H, W) float -> the same shape, each image under its own random affine transform."""
     return warp(images, random_affine_matrices(len(images), params, images.device))
 
+
+
+def mask_pixels(images: torch.Tensor, fraction: float) -> torch.Tensor:
+    """Masking noise (Vincent et al. 2008): each value of `images` set to 0 with probability `fraction`,
+    the others unchanged (not rescaled, unlike dropout: the encoder sees pixels of the usual intensity)."""
+    return images * (torch.rand_like(images) >= fraction)

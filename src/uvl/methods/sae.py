@@ -30,11 +30,11 @@ default run fits the CPU budget.
 from __future__ import annotations
 
 import numpy as np
-import torch
 from pydantic import Field, PositiveInt
 from sklearn.cluster import KMeans
 from torch import nn
 
+from uvl.data.augment import mask_pixels
 from uvl.engine import Method
 from uvl.models.mlp import mlp
 from uvl.params import TrainParams
@@ -48,12 +48,6 @@ class Params(TrainParams):
     n_clusters: int = Field(ge=2)
     kmeans_n_init: PositiveInt  # k-means restarts on z (DEC: 20)
     corruption: float = Field(ge=0, lt=1)  # fraction of each training input's pixels zeroed (DEC: 0.2)
-
-
-def mask_pixels(images: torch.Tensor, fraction: float) -> torch.Tensor:
-    """Masking noise (Vincent et al. 2008): each value of `images` set to 0 with probability `fraction`,
-    the others unchanged (not rescaled, unlike dropout: the encoder sees pixels of the usual intensity)."""
-    return images * (torch.rand_like(images) >= fraction)
 
 
 class StackedAutoencoder(Method):
