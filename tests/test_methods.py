@@ -94,7 +94,8 @@ def test_ae_umap_gmm_row_clusters_the_same_embeddings(small_mnist):
     assert len(np.unique(rows["ae_umap_gmm"])) == 10 and cluster_acc(small_mnist.labels, rows["ae_umap_gmm"]) > 0.2
 
 
-def test_ae_mixture_starts_from_whitened_embeddings():
+@pytest.mark.parametrize("select", ["consensus", "likelihood"])
+def test_ae_mixture_starts_from_whitened_embeddings(select):
     """Ten tight clusters along 10 axes, plus one axis of pure noise with 100 times their spread: on the raw
     embeddings k-means, and so the mixture's start, cuts along the noise; whitened, every axis counts the same."""
     rng = np.random.default_rng(0)
@@ -103,7 +104,8 @@ def test_ae_mixture_starts_from_whitened_embeddings():
     embeddings = np.concatenate([clusters, rng.normal(scale=100, size=(1000, 1))], axis=1)
 
     def mixture_acc(whiten: bool) -> float:
-        section = uvl_params.validate_section("ae", {**QUICK["ae"], "gmm_whiten": whiten}, methods.get("ae").Params)
+        overrides = {"gmm_whiten": whiten, "gmm_select": select, "gmm_n_init": 3}
+        section = uvl_params.validate_section("ae", {**QUICK["ae"], **overrides}, methods.get("ae").Params)
         return cluster_acc(labels, methods.get("ae").cluster(embeddings, section, model=None)["ae"])
 
     assert mixture_acc(whiten=True) == 1.0 and mixture_acc(whiten=False) < 0.9

@@ -27,14 +27,16 @@ float32 embeddings and 89.6 on the same cast to float64, 20 starts 77.2 there; s
 with the cast. Of 10 starts, the one whose partition has the highest mean adjusted Rand index with the
 others (Goder and Filkov 2008's Best-of-K) is the optimum most starts reach, and choosing it uses no labels.
 
-Why a denoising autoencoder (`corruption`, the masking noise of uvl.methods.sae, DEC's recipe): its
+Why a denoising autoencoder (`corruption`: masking noise, uvl.data.augment, as in sae and DEC): its
 embeddings have one dominant optimum near 89.5, the plain autoencoder's several between 69 and 83. ACC by
 corruption, consensus of 10 starts (likelihood of 5 in brackets): 0 80.5 / 76.8 / 82.6 (80.5 / 79.4 /
 75.8, the pipeline's runs), 0.2 89.6 / 89.6 / 89.4 (79.7 / 89.6 / 76.5), 0.4 87.8 / 87.2 / 87.6 (76.6 /
-80.1 / 76.7).
+80.1 / 76.7). The pipeline's runs (reports/seeds.md), 68755ff against 0f20b68: 89.55 / 89.59 / 89.44 = 89.5 ±
+0.1 against 78.6 ± 2.5.
 
 The ae_umap_gmm row, which does not whiten, moved from 87.3 ± 7.1 at 50 epochs to 74.1 / 74.0 / 94.8 =
-81.0 ± 12.0 at 200 (UMAP maps close embeddings to far-apart clusters from seed to seed).
+81.0 ± 12.0 at 200 (UMAP maps close embeddings to far-apart clusters from seed to seed), and to 81.6 ± 1.1
+with the denoising autoencoder.
 
 Differences from the poster: the inputs are masked during training; the decoder ends in a sigmoid, so
 reconstructions stay in the pixels' [0, 1] range (the poster does not say); epochs, learning rate and the
@@ -65,9 +67,9 @@ PUBLISHED = [Published(row="ae", acc=0.912, source="seed poster, AE(GMM)")]
 class Params(TrainParams, UmapParams):  # UmapParams: the ae_umap_gmm row's UMAP
     hidden: PositiveInt  # 128 in the poster
     embedding: PositiveInt  # 12 in the poster
+    corruption: float = Field(ge=0, lt=1)  # masking noise: fraction of each training input's pixels zeroed
     n_clusters: int = Field(ge=2)
     gmm_covariance_type: Literal["full", "tied", "diag", "spherical"]
-    corruption: float = Field(ge=0, lt=1)  # masking noise: fraction of each training input's pixels zeroed
     gmm_n_init: PositiveInt  # EM starts on the embeddings
     gmm_select: Literal["consensus", "likelihood"]  # which start's mixture: most central, or most likely
     gmm_whiten: bool  # the GMM sees the PCA-whitened embeddings (same likelihood, scale-free start)
