@@ -10,7 +10,7 @@ from uvl.sandbox import Sandbox
 pytestmark = pytest.mark.slow
 
 TORCHRUN = "torchrun --standalone --nproc_per_node 2"
-# no augmentation, so that both runs see the same views (each process draws its own augmentations)
+# no augmentation and no masking noise, so that both runs see the same inputs (each process draws its own)
 NO_AUGMENT = {"degrees": 0, "translate": 0.0, "scale": [1.0, 1.0], "shear": 0}
 
 
@@ -19,6 +19,7 @@ def sandbox(tmp_path_factory):
     box = Sandbox(tmp_path_factory.mktemp("distributed"), overrides={
         "pipeline": {"methods": {"ae": "models/ae", "moco": "models/moco"}, "trained": {"ae": PIXELS, "moco": PIXELS}},
         "moco": {"epochs": 2, "queue_size": 384, "augment": NO_AUGMENT},  # the queue wraps within the run
+        "ae": {"corruption": 0.0},
     })
     box.run("dvc", "repro", "prepare")
     return box
