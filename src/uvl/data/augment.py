@@ -64,8 +64,9 @@ def random_affine(images: torch.Tensor, params: AugmentParams) -> torch.Tensor:
     return warp(images, random_affine_matrices(len(images), params, images.device))
 
 
-
 def mask_pixels(images: torch.Tensor, fraction: float) -> torch.Tensor:
     """Masking noise (Vincent et al. 2008): each value of `images` set to 0 with probability `fraction`,
     the others unchanged (not rescaled, unlike dropout: the encoder sees pixels of the usual intensity)."""
+    if fraction == 0:  # a plain autoencoder: no random draw and no copy in its training step
+        return images
     return images * (torch.rand_like(images) >= fraction)
