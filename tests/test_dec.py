@@ -12,6 +12,7 @@ from conftest import ROOT, cpu_engine
 
 from uvl import methods
 from uvl import params as uvl_params
+from uvl.embedded_clustering import initial_centres
 from uvl.engine import checkpoint_dir
 from uvl.errors import UvlError
 from uvl.losses.clustering import kl_divergence, student_t_assignment, target_distribution
@@ -131,3 +132,19 @@ def test_training_resumes_with_its_targets_and_centres(name, monkeypatch):
         assert torch.equal(value, resumed.state_dict()[key]) if torch.is_tensor(value) else True
     assert torch.equal(reference.target, resumed.target)
     assert not list(checkpoint_dir().iterdir())
+
+
+@pytest.mark.parametrize("select", ["inertia", "davies_bouldin"])
+def test_the_centres_come_from_the_restart_its_params_name(select):
+    # a wide blob and two tight ones 4 apart: the restart of lowest inertia splits the wide blob and merges
+    # the tight ones; the one of lowest Davies-Bouldin index gives the farther tight blob a centre of its own
+    rng = np.random.default_rng(0)
+    blobs = [(0, 4.0, 400), (12, 0.3, 100), (16, 0.3, 100)]
+    points = np.concatenate([rng.normal([x, 0], scale, (n, 2)) for x, scale, n in blobs]).astype(np.float32)
+    _, params = build(n_clusters=3, kmeans_n_init=20, kmeans_select=select)
+    centres = initial_centres(points, params)
+    distance = np.linalg.norm(centres[:, None] - np.array([[12, 0], [16, 0]]), axis=2).min(axis=0)  # per tight blob
+    if select == "davies_bouldin":
+        assert distance[1] < 0.5
+    else:
+        assert (distance > 1).all() and ((centres[:, 0] > 12) & (centres[:, 0] < 16)).any()
