@@ -3,8 +3,9 @@
 A 784-500-500-2000-10 encoder with ReLU between its layers and a linear 10-d embedding z, a decoder that
 mirrors it with a linear reconstruction, mean squared error, Adam. It is a denoising autoencoder, as DEC's
 is: each training image reaches the encoder with a fraction `corruption` of its pixels zeroed (DEC: 20%),
-and the decoder must reconstruct the clean image. Its own row `sae` is k-means on z, which is where DEC's
-and IDEC's clustering phases start (pipeline.trained: dec and idec read models/sae).
+and the decoder must reconstruct the clean image. Its own row `sae` is k-means on z (the restart of lowest
+inertia); DEC's and IDEC's clustering phases start from k-means restarts on the same z (pipeline.trained:
+dec and idec read models/sae), the one that their `kmeans_select` names.
 
 Why denoising: it is DEC's recipe, and it makes the clustering that starts from it less dependent on the
 seed. Over seeds 0, 1, 2 (40 epochs each), plain (`-S sae.corruption=0`, the default before 7c2d94b)
@@ -19,7 +20,8 @@ slower, about 38 minutes: over the budget).
 Over seeds 0, 1, 2 on the AVX-512 CPU, 40 epochs (7c2d94b) against 80 (5da7f19): DEC 82.83 / 83.71 / 84.91
 (83.8 ± 1.0) against 85.03 / 82.83 / 84.47 (84.1 ± 1.1), IDEC 82.83 / 83.62 / 85.01 (83.8 ± 1.1) against
 85.37 / 84.47 / 85.02 (85.0 ± 0.5), the k-means row 77.9 ± 0.9 against 78.1 ± 1.0: IDEC gains on every
-seed; DEC's mean moves less than its spread.
+seed; DEC's mean moves less than its spread (all from the k-means restart of lowest inertia; dec.py gives
+the figures from the one of lowest Davies-Bouldin index).
 
 Differences from the papers: end-to-end pretraining with Adam for `epochs` epochs, with the corruption on
 the input only (DEC: greedy layer-wise pretraining with SGD, each layer denoising its own input, then
