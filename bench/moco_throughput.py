@@ -41,14 +41,15 @@ from uvl.tracking import Run
 
 def moco_params(steps: int, batch_size: int) -> "methods.moco.Params":
     section = yaml.safe_load((ROOT / "params.yaml").read_text())["moco"]
-    return uvl_params.validate_section("moco", {**section, "epochs": 1, "batch_size": batch_size}, methods.get("moco").Params)
+    return uvl_params.validate_section("moco", {**section, "epochs": 1, "batch_size": batch_size, "precision": "fp32"},
+                                       methods.get("moco").Params)
 
 
 def engine_params(device: torch.device) -> uvl_params.EngineParams:
-    """params.yaml's engine section (memory format, compile) on `device`, in fp32, without checkpoints."""
+    """params.yaml's engine section (memory format, compile) on `device`, without checkpoints."""
     section = yaml.safe_load((ROOT / "params.yaml").read_text())["engine"]
     return uvl_params.EngineParams.model_validate(
-        {**section, "device": device.type, "precision": "fp32", "checkpoint_every": 10**9})
+        {**section, "device": device.type, "checkpoint_every": 10**9})
 
 
 def engine_throughput(images: np.ndarray, params, engine: uvl_params.EngineParams, device: torch.device,

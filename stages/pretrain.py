@@ -34,7 +34,7 @@ def main() -> None:
         upstream_meta = json.loads((Path(source) / "run.json").read_text())
         upstream_seconds = upstream_meta["pretrain_seconds"] + upstream_meta["upstream_seconds"]
     # everything that shapes the result, so a checkpoint of other params or another upstream model is never resumed
-    fp = fingerprint(name, section.model_dump(), params.data.model_dump(), engine.precision, engine.channels_last,
+    fp = fingerprint(name, section.model_dump(), params.data.model_dump(), engine.channels_last,
                      engine.compile, device.type, distributed.world_size(), upstream)
     run = (Run.start(name, stage="pretrain", params={name: section.model_dump(), "data": params.data.model_dump(),
                                                       "engine": engine.model_dump()})

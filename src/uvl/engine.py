@@ -238,7 +238,7 @@ def fit(name: str, method: Method, images: np.ndarray, params: TrainParams, engi
             _save(path, {"fingerprint": fp, "step": step, "model": method.state_dict(),
                          "optimizer": optimizer.state_dict(), "history": history, "sums": sums})
 
-    autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=engine.precision == "bf16")
+    autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=params.precision == "bf16")
     progress = tqdm(total=total_steps * params.batch_size, initial=step * params.batch_size, unit="img",
                     unit_scale=True, desc=name, mininterval=1 if sys.stderr.isatty() else 30, file=sys.stderr,
                     disable=not distributed.is_main())  # one bar, not one per process

@@ -79,7 +79,6 @@ class EngineParams(Section):
     """How trained methods run; shared by all of them."""
 
     device: Literal["auto", "cpu", "cuda"]  # auto = cuda when available
-    precision: Literal["fp32", "bf16"]  # bf16 autocast for the forward pass; fp32 is exact on the CPU
     checkpoint_every: PositiveInt  # optimiser steps between checkpoints
     channels_last: bool  # NHWC convolutions (faster on CPUs and tensor cores); same results up to rounding
     compile: bool  # torch.compile the training step (minutes of compiling first; pays off on long GPU runs)
@@ -105,6 +104,9 @@ class TrainParams(Section):
     lr: PositiveFloat
     lr_schedule: Literal["constant", "cosine"]  # cosine: lr·(1 + cos(π·step/steps))/2, per step
     weight_decay: NonNegativeFloat
+    # bf16: autocast of the training step's forward pass (master weights stay fp32). Part of the method's
+    # section, not the engine's, because it changes the figures: fp32 is exact on the CPU
+    precision: Literal["fp32", "bf16"]
     seed: NonNegativeInt
 
 

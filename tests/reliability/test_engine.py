@@ -14,7 +14,8 @@ from uvl.params import TrainParams
 from uvl.tracking import Run
 
 ENGINE = cpu_engine(checkpoint_every=3)
-PARAMS = TrainParams(epochs=4, batch_size=32, lr=1e-2, lr_schedule="cosine", weight_decay=0.0, seed=7)
+PARAMS = TrainParams(epochs=4, batch_size=32, lr=1e-2, lr_schedule="cosine", weight_decay=0.0,
+                     precision="fp32", seed=7)
 IMAGES = np.random.default_rng(0).integers(0, 256, (200, 28, 28), dtype=np.uint8)  # 6 steps per epoch
 
 
@@ -29,7 +30,9 @@ class Noisy(Method):
     def training_step(self, images, indices):
         self.calls += 1
         noise = torch.rand_like(images)  # drawn from the reseeded global RNG
-        loss = self.layer((images + 0.1 * noise).flatten(1)).pow(2).mean()
+        output = self.layer((images + 0.1 * noise).flatten(1))
+        self.output_dtype = output.dtype
+        loss = output.pow(2).mean()
         if self.calls == self.fault_at_call:
             if self.fault == "sigterm":
                 os.kill(os.getpid(), signal.SIGTERM)
@@ -55,6 +58,14 @@ def test_same_seed_gives_bitwise_identical_weights_and_history():
     other = Noisy()
     train(other, params=PARAMS.model_copy(update={"seed": 8}))
     assert not states_equal(first, other)
+
+
+@pytest.mark.parametrize("precision, arithmetic", [("fp32", torch.float32), ("bf16", torch.bfloat16)])
+def test_the_sections_precision_sets_the_steps_arithmetic_and_weights_stay_fp32(precision, arithmetic):
+    model = Noisy()
+    train(model, params=PARAMS.model_copy(update={"precision": precision, "epochs": 1}))
+    assert model.output_dtype == arithmetic
+    assert model.layer.weight.dtype == torch.float32
 
 
 @pytest.mark.parametrize("fault_at_call", [5, 6, 14])  # mid-epoch, at an epoch boundary, later epoch

@@ -13,20 +13,21 @@ against 0.2: DEC 81.72 / 82.95 / 86.98 (83.9 ± 2.8) against 82.83 / 83.71 / 84.
 81.96 / 83.25 / 86.90 (84.0 ± 2.6) against 82.83 / 83.62 / 85.01 (83.8 ± 1.1): the spread falls by
 more than half, the mean does not move.
 
-Why 80 epochs: the autoencoder is what DEC's result depends on most (DEC-keras trains it for 300), and 80
-is what the 30-minute budget of IDEC's chain allows on an AVX-512 CPU of 2 cores (IDEC's chain about 24
-minutes there; on the AVX2 EPYC that trained the earlier defaults, which runs this network about 1.6 times
-slower, about 38 minutes: over the budget).
-Over seeds 0, 1, 2 on the AVX-512 CPU, 40 epochs (7c2d94b) against 80 (5da7f19): DEC 82.83 / 83.71 / 84.91
-(83.8 ± 1.0) against 85.03 / 82.83 / 84.47 (84.1 ± 1.1), IDEC 82.83 / 83.62 / 85.01 (83.8 ± 1.1) against
-85.37 / 84.47 / 85.02 (85.0 ± 0.5), the k-means row 77.9 ± 0.9 against 78.1 ± 1.0: IDEC gains on every
-seed; DEC's mean moves less than its spread (all from the k-means restart of lowest inertia; dec.py gives
-the figures from the one of lowest Davies-Bouldin index).
+Why 140 epochs in bf16: the autoencoder is what DEC's result depends on most (DEC-keras trains it for 300),
+and the network is bound by its arithmetic on a CPU of 2 cores, so the budget sets the epochs. bf16 autocast
+(`precision`) runs its step 1.4 to 1.7 times faster on a CPU with bf16 arithmetic (AVX512-BF16, AMX); 140
+epochs take about 20 minutes there, 80 in fp32 about 16, and IDEC's chain stays under the 30-minute
+budget. On a CPU without bf16 arithmetic, `-S sae.precision=fp32 -S sae.epochs=80` keeps that budget.
+Seed 1 on an AVX-512 EPYC (family 25), 80 epochs in fp32 (8c061d3) against 140 in bf16 (a scratch run of
+this code): k-means on z 77.28 against 77.80, DEC 82.91 against 88.18, IDEC 84.49 against 88.18; training
+968 against 1,225 s. Earlier, over seeds 0, 1, 2 in fp32, 40 epochs (7c2d94b) against 80 (5da7f19): DEC
+82.83 / 83.71 / 84.91 (83.8 ± 1.0) against 85.03 / 82.83 / 84.47 (84.1 ± 1.1), IDEC 82.83 / 83.62 / 85.01
+(83.8 ± 1.1) against 85.37 / 84.47 / 85.02 (85.0 ± 0.5), all from the k-means restart of lowest inertia.
 
 Differences from the papers: end-to-end pretraining with Adam for `epochs` epochs, with the corruption on
 the input only (DEC: greedy layer-wise pretraining with SGD, each layer denoising its own input, then
-fine-tuning without corruption; DEC-keras: end-to-end SGD for 300 epochs, no corruption), so that the
-default run fits the CPU budget.
+fine-tuning without corruption; DEC-keras: end-to-end SGD for 300 epochs, no corruption) in bf16, so
+that the default run fits the CPU budget.
 """
 
 from __future__ import annotations
