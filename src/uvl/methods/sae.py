@@ -19,9 +19,10 @@ and the network is bound by its arithmetic on a CPU of 2 cores, so the budget se
 epochs take about 20 minutes there, 80 in fp32 about 16, and IDEC's chain stays under the 30-minute
 budget. On a CPU without bf16 arithmetic, `-S sae.precision=fp32 -S sae.epochs=80` keeps that budget.
 The pipeline's runs on an AVX-512 EPYC (family 25), 80 epochs in fp32 (8c061d3) against 140 in bf16
-(89196d7), seeds 0 and 1: k-means on z 77.75 / 77.28 against 76.34 / 77.80, DEC 88.19 / 82.91 against
-86.00 / 88.18, IDEC 87.39 / 84.49 against 86.57 / 88.18 (IDEC 85.9 against 87.4 over the two seeds; DEC
-and IDEC from the start of lowest Davies-Bouldin index); seed 0's training 975 against 1,149 s.
+(89196d7), seeds 0, 1, 2: k-means on z 77.75 / 77.28 / 79.24 against 76.34 / 77.80 / 81.98, DEC 88.19 /
+82.91 / 87.43 (86.2 ± 2.9) against 86.00 / 88.18 / 88.69 (87.6 ± 1.4), IDEC 87.39 / 84.49 / 87.18 (86.4 ±
+1.6) against 86.57 / 88.18 / 87.73 (87.5 ± 0.8), DEC and IDEC from the start of lowest Davies-Bouldin
+index; seed 0's training 975 against 1,149 s.
 Earlier, over seeds 0, 1, 2 in fp32, 40 epochs (7c2d94b) against 80 (5da7f19): DEC 82.83 / 83.71 / 84.91
 (83.8 ± 1.0) against 85.03 / 82.83 / 84.47 (84.1 ± 1.1), IDEC 82.83 / 83.62 / 85.01 (83.8 ± 1.1) against
 85.37 / 84.47 / 85.02 (85.0 ± 0.5), all from the k-means restart of lowest inertia.
