@@ -16,10 +16,10 @@ Each step updates D and Q on one batch of codes, then G on another (the official
 updates as separate session runs, each of which samples anew).
 
 Differences from the paper: the leaky ReLU slope is the paper's 0.1 (the official code's default differs);
-the default budget is 14 epochs (7,644 steps of 128) where the official trainer runs 5,000 iterations
+the default budget is 12 epochs (6,552 steps of 128) where the official trainer runs 5,000 iterations
 (9 epochs): the categorical code still sharpens after 9 epochs (see real_code_information), and in bf16
-autocast the longer run costs less time than the official budget in fp32 (0.185 against 0.332 s per step
-on 2 AVX-512 EPYC cores).
+autocast the longer run takes about as long as the official budget in fp32 (0.24 against 0.34 s per step
+in the pipeline's runs on 2 AVX-512 EPYC cores; 14 epochs would take 31 minutes of training).
 Under several processes (torchrun), BatchNorm normalises each process's slice of the batch (PyTorch's
 SyncBatchNorm needs GPUs), so such a run differs slightly from one process on the same global batch.
 """
