@@ -45,7 +45,7 @@ def test_generator_and_discriminator_shapes():
     assert model.embed(images).shape == (5, 128)
 
 
-def test_information_loss_is_small_when_q_reads_the_codes():
+def test_information_loss_is_small_when_q_reads_the_codes_and_weighs_the_continuous_ones():
     model, _ = build()
     categorical = torch.tensor([3])
     continuous = torch.tensor([[0.5, -0.5]])
@@ -53,8 +53,13 @@ def test_information_loss_is_small_when_q_reads_the_codes():
         model.code_output.weight.zero_()
         model.code_output.bias.copy_(torch.tensor([0.0] * 3 + [20.0] + [0.0] * 6 + [0.5, -0.5]))
     model.eval()
-    loss = model.information_loss(model.trunk(torch.rand(1, 1, 28, 28)), categorical, continuous)
-    assert loss.item() == pytest.approx(0.0, abs=1e-6)
+    features = model.trunk(torch.rand(1, 1, 28, 28))
+    assert model.information_loss(features, categorical, continuous).item() == pytest.approx(0.0, abs=1e-6)
+    # a continuous guess off by 1 costs continuous_weight * 1/2
+    off = torch.tensor([[1.5, -0.5]])
+    assert model.information_loss(features, categorical, off).item() == pytest.approx(0.5, abs=1e-6)
+    model.params = model.params.model_copy(update={"continuous_weight": 0.1})
+    assert model.information_loss(features, categorical, off).item() == pytest.approx(0.05, abs=1e-6)
 
 
 def test_sample_grid_rows_are_categories_and_columns_sweep_a_code(tmp_path):

@@ -47,6 +47,7 @@ class Params(TrainParams):  # lr, weight_decay: the generator's Adam
     discriminator_lr: PositiveFloat  # 2e-4
     beta1: float = Field(ge=0, lt=1)  # Adam β1 for both networks (0.5)
     info_weight: PositiveFloat  # λ on the mutual-information term (1.0)
+    continuous_weight: PositiveFloat  # the continuous codes' share of it, beside the categorical's 1 (1.0)
     leaky_slope: PositiveFloat = Field(lt=1)  # 0.1 in the paper
 
 
@@ -107,10 +108,10 @@ class InfoGAN(Method):
 
     def information_loss(self, features, categorical, continuous) -> torch.Tensor:
         """−(MI lower bound − H(c)) from the trunk's features of generated images: cross-entropy of the
-        categorical code + ½·squared error of the continuous ones."""
+        categorical code + continuous_weight · ½·squared error of the continuous ones."""
         output = self.code_output(self.code_hidden(features))  # (B, 12)
         return (F.cross_entropy(output[:, :CATEGORIES], categorical)
-                + 0.5 * (output[:, CATEGORIES:] - continuous).pow(2).sum(dim=1).mean())
+                + self.params.continuous_weight * 0.5 * (output[:, CATEGORIES:] - continuous).pow(2).sum(dim=1).mean())
 
     def training_step(self, images, indices):
         discriminator = self.discriminator_optimizer.param_groups[0]["params"]
