@@ -44,7 +44,7 @@ What did not close the 1.7 points to the poster's 91.2 (scratch runs of this con
 DEC-DA's recipe, target the transformed image) 74.23, all of its mixture's optima below 80; the mixture on
 the first 11 whitened principal components 91.51 / 89.86 / 88.98 (seeds 0-2), on 10 88.59 / 79.65 (seeds 0,
 1); on L2-normalised embeddings 82.4 / 83.3. Twelve EM starts on seed 0's embeddings end in 89.5 (eight of
-them) or 79-80: no better optimum is left for the start selection to find. The embedding bounds the result:
+them) or 78.8-79.7: no better optimum is left for the start selection to find. The embedding bounds the result:
 a linear classifier fitted with the labels scores 91.9 ± 0.5 on it (reports/seeds.md).
 
 Differences from the poster: the inputs are masked during training; the decoder ends in a sigmoid, so
