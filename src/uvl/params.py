@@ -8,6 +8,7 @@ names the key.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -28,6 +29,16 @@ from pydantic import (
 from uvl.errors import UvlError
 
 PARAMS_FILE = "params.yaml"
+
+
+class YamlLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, but a float's exponent needs neither a dot nor a sign before it, as in YAML 1.2:
+    `dvc exp run -S ae.weight_decay=1e-5` writes `1e-05` into params.yaml (DVC writes YAML 1.2), which
+    YAML 1.1 reads as the string '1e-05'."""
+
+
+YamlLoader.add_implicit_resolver("tag:yaml.org,2002:float", re.compile(r"^[-+]?[0-9][0-9_]*(\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+                                 list("-+0123456789"))
 
 
 class Section(BaseModel):
@@ -157,7 +168,7 @@ def load(path: str | Path = PARAMS_FILE) -> Params:
 
     path = Path(path)
     try:
-        raw = yaml.safe_load(path.read_text())
+        raw = yaml.load(path.read_text(), YamlLoader)
     except FileNotFoundError:
         raise UvlError(f"{path}: not found; run from the project root") from None
     except yaml.YAMLError as err:
