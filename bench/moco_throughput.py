@@ -26,7 +26,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import yaml
 
 from uvl import methods
 from uvl import params as uvl_params
@@ -40,14 +39,14 @@ from uvl.tracking import Run
 
 
 def moco_params(steps: int, batch_size: int) -> "methods.moco.Params":
-    section = yaml.safe_load((ROOT / "params.yaml").read_text())["moco"]
+    section = uvl_params.read_yaml(ROOT / "params.yaml")["moco"]
     return uvl_params.validate_section("moco", {**section, "epochs": 1, "batch_size": batch_size, "precision": "fp32"},
                                        methods.get("moco").Params)
 
 
 def engine_params(device: torch.device) -> uvl_params.EngineParams:
     """params.yaml's engine section (memory format, compile) on `device`, without checkpoints."""
-    section = yaml.safe_load((ROOT / "params.yaml").read_text())["engine"]
+    section = uvl_params.read_yaml(ROOT / "params.yaml")["engine"]
     return uvl_params.EngineParams.model_validate(
         {**section, "device": device.type, "checkpoint_every": 10**9})
 

@@ -41,6 +41,11 @@ YamlLoader.add_implicit_resolver("tag:yaml.org,2002:float", re.compile(r"^[-+]?[
                                  list("-+0123456789"))
 
 
+def read_yaml(path: Path) -> Any:
+    """A YAML file (params.yaml, a profile) as DVC reads and writes it."""
+    return yaml.load(path.read_text(), YamlLoader)
+
+
 class Section(BaseModel):
     """Base of every params section: unknown keys and type coercions are errors."""
 
@@ -168,7 +173,7 @@ def load(path: str | Path = PARAMS_FILE) -> Params:
 
     path = Path(path)
     try:
-        raw = yaml.load(path.read_text(), YamlLoader)
+        raw = read_yaml(path)
     except FileNotFoundError:
         raise UvlError(f"{path}: not found; run from the project root") from None
     except yaml.YAMLError as err:

@@ -12,6 +12,8 @@ from typing import Any
 
 import yaml
 
+from uvl.params import read_yaml
+
 
 def merged(params: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
     """params with every leaf of overrides replaced; nested mappings merge key by key."""
@@ -36,4 +38,4 @@ def set_arguments(overrides: Mapping[str, Any], prefix: str = "") -> list[str]:
 
 
 if __name__ == "__main__":
-    print(" ".join(set_arguments(yaml.safe_load(Path(sys.argv[1]).read_text()))))
+    print(" ".join(set_arguments(read_yaml(Path(sys.argv[1])))))

@@ -19,6 +19,7 @@ from typing import Any
 
 import yaml
 
+from uvl.params import read_yaml
 from uvl.profile import merged
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -47,9 +48,9 @@ class Sandbox:
             if source.is_file() and not name.startswith(GENERATED):
                 (dest / name).parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(source, dest / name)
-        params = yaml.safe_load((ROOT / "params.yaml").read_text())
+        params = read_yaml(ROOT / "params.yaml")
         if profile:
-            params = merged(params, yaml.safe_load((ROOT / profile).read_text()))
+            params = merged(params, read_yaml(ROOT / profile))
         for section, values in (overrides or {}).items():  # whole sections, so a list of methods can shrink
             params[section] = merged(params[section], values) if section not in ("pipeline",) else values
         self.write_params(params)
@@ -62,7 +63,7 @@ class Sandbox:
         (self.root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
 
     def params(self) -> dict:
-        return yaml.safe_load((self.root / "params.yaml").read_text())
+        return read_yaml(self.root / "params.yaml")
 
     def commit(self, message: str) -> None:
         self.run("git", "add", "-A")

@@ -113,9 +113,9 @@ def render(rows: dict[str, str]) -> str:
 
 
 def pipeline_methods() -> list[str]:
-    import yaml
+    from uvl.params import read_yaml
 
-    return list(yaml.safe_load((ROOT / "params.yaml").read_text())["pipeline"]["methods"])
+    return list(read_yaml(ROOT / "params.yaml")["pipeline"]["methods"])
 
 
 def check_known(only: list[str], known: list[str]) -> None:
