@@ -58,8 +58,8 @@ def test_each_mistake_names_its_key(tmp_path, edit, message):
 
 
 def test_a_float_as_dvc_writes_it_is_a_number(tmp_path):
-    # `dvc exp run -S ae.weight_decay=1e-5 -S ae.lr=1.0e-3` writes these (checked with DVC 3.67); a quoted
-    # number stays a string, and so an error
+    # `dvc exp run -S ae.weight_decay=1e-5` writes `1e-05` (checked with DVC 3.67); `2E+3` is the same YAML 1.2
+    # form with a capital E and a signed exponent. A quoted number stays a string (the gmm.tol case above)
     text = (ROOT / "params.yaml").read_text()
     path = tmp_path / "params.yaml"
     path.write_text(text.replace("  weight_decay: 0.0", "  weight_decay: 1e-05", 1).replace("  lr: 1.0e-3", "  lr: 2E+3", 1))
