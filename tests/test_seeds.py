@@ -73,6 +73,15 @@ def test_queue_only_some_methods_runs_their_chains_alone(monkeypatch, pipeline):
     assert [a for a in calls[0] if "@" in a or "=" in a] == ["evaluate@moco", "moco.seed=1"]
 
 
+def test_queue_only_a_method_with_an_upstream_model_reseeds_that_model_too(monkeypatch, pipeline):
+    calls = []
+    monkeypatch.setattr(seeds, "pipeline_methods", lambda: ["sae", "dec", "idec"])
+    monkeypatch.setattr(seeds.subprocess, "run", lambda args, **kwargs: calls.append(args))
+    seeds.queue([2], only=["idec", "dec"])
+    assert [a for a in calls[0] if "@" in a or "=" in a] == [
+        "evaluate@idec", "evaluate@dec", "idec.seed=2", "sae.seed=2", "dec.seed=2"]
+
+
 def test_queue_refuses_an_unknown_method(monkeypatch, pipeline):
     monkeypatch.setattr(seeds.subprocess, "run", lambda args, **kwargs: pytest.fail("nothing may be queued"))
     with pytest.raises(SystemExit, match="--only mocco: not in params.yaml's pipeline.methods"):

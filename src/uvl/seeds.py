@@ -4,8 +4,9 @@
     dvc queue start -j 1              # on 2 CPU cores, one at a time (each is a whole `dvc repro`)
     python -m uvl.seeds               # reads `dvc exp show --json`, writes reports/seeds.md
 
-`--only moco dec` on both: the experiments set and run only those methods' chains (`dvc exp run
-evaluate@moco evaluate@dec`, with what they start from), and the report replaces only their rows, keeping
+`--only moco dec` on both: the experiments set the seeds of those methods and of the models they start from
+(dec: sae), run only their chains (`dvc exp run evaluate@moco evaluate@dec`), and the report replaces only
+their rows, keeping
 the others as an earlier commit measured them. Each row names the commit its runs were queued from.
 `--rev <commit>` reads the experiments of the commit they were queued from, when HEAD has moved on since.
 
@@ -123,14 +124,27 @@ def check_known(only: list[str], known: list[str]) -> None:
         sys.exit(f"uvl: error: --only {', '.join(unknown)}: not in params.yaml's pipeline.methods")
 
 
+def with_upstreams(only: list[str]) -> list[str]:
+    """`only` and the models each of them starts from (idec: sae), so that a seed reseeds a whole chain."""
+    from uvl import methods
+
+    chain = []
+    for method in only:
+        while method is not None and method not in chain:
+            chain.append(method)
+            method = getattr(methods.get(method), "UPSTREAM", None)
+    return chain
+
+
 def queue(seeds: list[int], only: list[str]) -> None:
-    """One experiment per seed; with `only`, just those methods' seeds and chains."""
+    """One experiment per seed; with `only`, just those methods' chains, their upstream models reseeded too."""
     known = pipeline_methods()
     check_known(only, known)
     targets = [f"evaluate@{method}" for method in only]  # none: the whole pipeline
     for seed in seeds:
+        reseeded = with_upstreams(only) or known
         subprocess.run(["dvc", "exp", "run", "--queue", "--name", f"seed-{seed}", *targets,
-                        *(arg for method in (only or known) for arg in ("-S", f"{method}.seed={seed}"))],
+                        *(arg for method in reseeded for arg in ("-S", f"{method}.seed={seed}"))],
                        cwd=ROOT, check=True)
 
 
