@@ -1,3 +1,4 @@
+import re
 import subprocess
 import sys
 
@@ -61,8 +62,11 @@ def test_a_float_as_dvc_writes_it_is_a_number(tmp_path):
     # `dvc exp run -S ae.weight_decay=1e-5` writes `1e-05` (checked with DVC 3.67); `2E+3` is the same YAML 1.2
     # form with a capital E and a signed exponent. A quoted number stays a string (the gmm.tol case above)
     text = (ROOT / "params.yaml").read_text()
+    start = text.index("\nae:")  # ae's own lines, whatever their current values
+    ae = re.sub(r"^  weight_decay: \S+", "  weight_decay: 1e-05", text[start:], count=1, flags=re.MULTILINE)
+    ae = re.sub(r"^  lr: \S+", "  lr: 2E+3", ae, count=1, flags=re.MULTILINE)
     path = tmp_path / "params.yaml"
-    path.write_text(text.replace("  weight_decay: 0.0", "  weight_decay: 1e-05", 1).replace("  lr: 1.0e-3", "  lr: 2E+3", 1))
+    path.write_text(text[:start] + ae)
     params = uvl_params.load(path)
     assert params.methods["ae"].weight_decay == 1e-05 and params.methods["ae"].lr == 2000.0
 

@@ -6,13 +6,14 @@
 
 `--only moco dec` on both: the experiments set the seeds of those methods and of the models they start from
 (dec: sae), run only their chains (`dvc exp run evaluate@moco evaluate@dec`), and the report replaces only
-their rows, keeping
-the others as an earlier commit measured them. Each row names the commit its runs were queued from.
-`--rev <commit>` reads the experiments of the commit they were queued from, when HEAD has moved on since.
+their rows, keeping the others as an earlier commit measured them. Each row names the commit its runs were
+queued from. `--rev <commit>` reads the experiments of the commit they were queued from, when HEAD has moved
+on since.
 
 A run counts for a method when it succeeded and its params equal the baseline commit's in everything but
 the methods' seeds: the baseline commit itself (seed 0 by default) and its experiments. Runs with the same
-seed count once, an experiment's before the commit's own metrics. The targets of the issues are means over 3 seeds; the table says where fewer exist.
+seed count once, an experiment's before the commit's own metrics. The targets of the issues are means over
+3 seeds; the table says where fewer exist.
 """
 
 from __future__ import annotations
@@ -141,8 +142,8 @@ def queue(seeds: list[int], only: list[str]) -> None:
     known = pipeline_methods()
     check_known(only, known)
     targets = [f"evaluate@{method}" for method in only]  # none: the whole pipeline
+    reseeded = with_upstreams(only) or known
     for seed in seeds:
-        reseeded = with_upstreams(only) or known
         subprocess.run(["dvc", "exp", "run", "--queue", "--name", f"seed-{seed}", *targets,
                         *(arg for method in reseeded for arg in ("-S", f"{method}.seed={seed}"))],
                        cwd=ROOT, check=True)
