@@ -32,7 +32,7 @@ def train(name: str, data: Mnist, **overrides):
     Returns the model, its params section and the per-epoch history."""
     module = methods.get(name)
     section = uvl_params.validate_section(name, {**QUICK[name], **overrides}, module.Params)
-    upstream = getattr(module, "UPSTREAM", None)
+    upstream = methods.upstream(name)
     base = (train(upstream, data)[0],) if upstream else ()
     torch.manual_seed(section.seed)
     model = module.build(section, *base)

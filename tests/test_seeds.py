@@ -73,7 +73,7 @@ def test_queue_only_some_methods_runs_their_chains_alone(monkeypatch, pipeline):
     assert [a for a in calls[0] if "@" in a or "=" in a] == ["evaluate@moco", "moco.seed=1"]
 
 
-def test_queue_only_a_method_with_an_upstream_model_reseeds_that_model_too(monkeypatch, pipeline):
+def test_queue_only_a_method_with_an_upstream_model_reseeds_that_model_too(monkeypatch):
     calls = []
     monkeypatch.setattr(seeds, "pipeline_methods", lambda: ["sae", "dec", "idec"])
     monkeypatch.setattr(seeds.subprocess, "run", lambda args, **kwargs: calls.append(args))

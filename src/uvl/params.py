@@ -81,7 +81,7 @@ class PipelineParams(Section):
                 raise ValueError(f"methods.{name} must be '{expected}' "
                                  f"({'a trained method reads its pretrain@ output' if name in self.trained else 'not in pipeline.trained'})")
         for name, source in self.trained.items():
-            upstream = getattr(methods.get(name), "UPSTREAM", None)
+            upstream = methods.upstream(name)
             expected = f"models/{upstream}" if upstream else PIXELS
             if source != expected:
                 raise ValueError(f"trained.{name} must be '{expected}' "

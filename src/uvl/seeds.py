@@ -133,7 +133,7 @@ def with_upstreams(only: list[str]) -> list[str]:
     for method in only:
         while method is not None and method not in chain:
             chain.append(method)
-            method = getattr(methods.get(method), "UPSTREAM", None)
+            method = methods.upstream(method)
     return chain
 
 

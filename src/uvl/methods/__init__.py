@@ -31,3 +31,8 @@ def get(name: str) -> ModuleType:
 
 def is_trained(module: ModuleType) -> bool:
     return hasattr(module, "build")
+
+
+def upstream(name: str) -> str | None:
+    """The method whose trained model `name` starts from (its module's `UPSTREAM`, e.g. idec: sae), or None."""
+    return getattr(get(name), "UPSTREAM", None)
