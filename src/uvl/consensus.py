@@ -23,10 +23,12 @@ def most_central(partitions: Sequence[np.ndarray]) -> int:
     return int(np.mean(agreement, axis=1).argmax())
 
 
-def consensus_gmm(x: np.ndarray, n_components: int, covariance_type: str, n_starts: int, seed: int) -> np.ndarray:
+def consensus_gmm(x: np.ndarray, n_components: int, covariance_type: str, n_starts: int, seed: int,
+                  reg_covar: float = 1e-6) -> np.ndarray:
     """Component index per row of x (N, D): of `n_starts` mixtures fitted by EM from one start each, with
-    starts derived from `seed`, the partition of the most central one."""
+    starts derived from `seed`, the partition of the most central one. reg_covar: added to the diagonal of
+    every component's covariance (scikit-learn's default 1e-6)."""
     starts = np.random.SeedSequence(seed).generate_state(n_starts)
-    partitions = [GaussianMixture(n_components, covariance_type=covariance_type, random_state=int(start))
-                  .fit_predict(x) for start in starts]
+    partitions = [GaussianMixture(n_components, covariance_type=covariance_type, reg_covar=reg_covar,
+                                  random_state=int(start)).fit_predict(x) for start in starts]
     return partitions[most_central(partitions)]
