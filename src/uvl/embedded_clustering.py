@@ -21,9 +21,11 @@ import numpy as np
 import torch
 from pydantic import Field, NonNegativeFloat, PositiveFloat, PositiveInt
 from sklearn.cluster import KMeans
+from sklearn.decomposition import PCA
 from sklearn.metrics import davies_bouldin_score
 from torch import nn
 
+from uvl.consensus import consensus_gmm
 from uvl.engine import Method, embed_all, embed_tensor, fit, resolve_device
 from uvl.losses.clustering import kl_divergence, student_t_assignment, target_distribution
 from uvl.params import EngineParams, TrainParams
@@ -32,8 +34,11 @@ from uvl.params import EngineParams, TrainParams
 class Params(TrainParams):  # epochs, batch_size, lr, ...: the clustering phase
     n_clusters: int = Field(ge=2)
     alpha: PositiveFloat  # Student-t degrees of freedom (1)
-    kmeans_n_init: PositiveInt  # restarts of the k-means that places the initial centres (20)
-    kmeans_select: Literal["inertia", "davies_bouldin"]  # which restart places them (`initial_centres`)
+    start: Literal["kmeans", "gmm"]  # what places the initial centres (`initial_centres`)
+    kmeans_n_init: PositiveInt  # start kmeans: restarts of the k-means (20)
+    kmeans_select: Literal["inertia", "davies_bouldin"]  # start kmeans: which restart places them
+    gmm_n_init: PositiveInt  # start gmm: EM starts of the mixture (10)
+    gmm_reg_covar: PositiveFloat  # start gmm: floor on its components' variances, in whitened units (0.03)
     update_interval: PositiveInt  # steps between target refreshes on the whole dataset (140)
     tol: NonNegativeFloat = Field(lt=1)  # stop when fewer than this fraction of assignments change (0.001)
     optimizer: Literal["sgd", "adam"]  # DEC: SGD; IDEC on MNIST: Adam
@@ -97,8 +102,8 @@ class DEC(Method):
         return self.encoder(images)  # (B, D)
 
     def fit(self, name: str, images: np.ndarray, params: Params, engine: EngineParams, fp: str, run):
-        """Centres from k-means on the pretrained embeddings, then the engine's loop. On a resume the
-        checkpoint replaces the centres; k-means runs again regardless, as it is seeded and cheap."""
+        """Centres from a clustering of the pretrained embeddings, then the engine's loop. On a resume the
+        checkpoint replaces the centres; the clustering runs again regardless, as it is seeded and cheap."""
         device = resolve_device(engine.device)
         centres = initial_centres(embed_all(self.to(device), images, device), params)
         with torch.no_grad():
@@ -107,12 +112,20 @@ class DEC(Method):
 
 
 def initial_centres(embeddings: np.ndarray, params: Params) -> np.ndarray:
-    """Centres (K, D) for embeddings (N, D): of `kmeans_n_init` k-means restarts, those of the lowest
-    inertia (scikit-learn's choice), or of the lowest Davies-Bouldin index: the mean over clusters of the
-    largest (s_i + s_j) / d(μ_i, μ_j), s being a cluster's mean distance to its centre.
+    """Centres (K, D) for embeddings (N, D). Start gmm: the means of the clusters of AE(GMM)'s mixture (ae.py):
+    of `gmm_n_init` full-covariance mixtures fitted to the PCA-whitened embeddings with the variance floor
+    `gmm_reg_covar`, the most central (uvl.consensus). Start kmeans: of `kmeans_n_init` k-means restarts,
+    those of the lowest inertia (scikit-learn's choice), or of the lowest Davies-Bouldin index: the mean over
+    clusters of the largest (s_i + s_j) / d(μ_i, μ_j), s being a cluster's mean distance to its centre.
 
-    Why the second: the self-training sharpens the partition it starts from, so DEC ends in the basin of its
-    start, and the restart of lowest inertia is not the best start. dec.py gives the figures."""
+    Why not the lowest inertia: the self-training sharpens the partition it starts from, so DEC ends in the
+    basin of its start, and the restart of lowest inertia is not the best start. dec.py and idec.py give the
+    figures."""
+    if params.start == "gmm":
+        whitened = PCA(whiten=True, random_state=params.seed).fit_transform(embeddings)
+        labels = consensus_gmm(whitened, params.n_clusters, "full", params.gmm_n_init, params.seed,
+                               params.gmm_reg_covar)
+        return np.stack([embeddings[labels == cluster].mean(axis=0) for cluster in range(params.n_clusters)])
     if params.kmeans_select == "inertia":
         kmeans = KMeans(params.n_clusters, n_init=params.kmeans_n_init, random_state=params.seed)
         return kmeans.fit(embeddings).cluster_centers_
