@@ -148,3 +148,16 @@ def test_the_centres_come_from_the_restart_its_params_name(select):
         assert distance[1] < 0.5
     else:
         assert (distance > 1).all() and ((centres[:, 0] > 12) & (centres[:, 0] < 16)).any()
+
+
+
+@pytest.mark.parametrize("start", ["kmeans", "gmm"])
+def test_the_gmm_start_gives_a_tight_cluster_beside_a_wide_one_its_own_centre(start):
+    # a wide blob and a tight one 6 apart: k-means draws the boundary half-way between the centres, so the
+    # tight blob's centre takes in the wide blob's near edge; AE(GMM)'s mixture gives each blob its own
+    # covariance, and the centres (its clusters' means, in the embeddings' coordinates) sit on the blobs
+    rng = np.random.default_rng(0)
+    points = np.concatenate([rng.normal([0, 0], 3, (500, 2)), rng.normal([6, 0], 0.3, (100, 2))]).astype(np.float32)
+    _, params = build(n_clusters=2, start=start, kmeans_n_init=5, kmeans_select="inertia", gmm_n_init=3)
+    tight_centre_error = np.linalg.norm(initial_centres(points, params) - [6, 0], axis=1).min()
+    assert tight_centre_error < 0.1 if start == "gmm" else tight_centre_error > 1

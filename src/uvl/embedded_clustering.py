@@ -2,11 +2,12 @@
 `dec` and `idec` methods; IDEC (Guo et al. 2017) is the same model with the decoder kept.
 
 Both start from the stacked autoencoder that the `sae` method pretrained (models/sae). The cluster centres
-μ start from one of several k-means restarts on the embeddings z of all images (`initial_centres`). The
-encoder and the centres then minimise KL(P || Q), where Q is the Student-t soft assignment of each z to the
-centres and P the sharpened target, recomputed on the whole dataset every `update_interval` steps and held
-fixed in between. Training stops when fewer than `tol` of the assignments changed between two refreshes,
-or after `epochs`. The clusters are argmax_j q_ij. IDEC adds the reconstruction: L = L_rec + γ·KL(P || Q).
+μ start from a clustering of the embeddings z of all images (`initial_centres`: k-means restarts, or
+AE(GMM)'s mixture). The encoder and the centres then minimise KL(P || Q), where Q is the Student-t soft
+assignment of each z to the centres and P the sharpened target, recomputed on the whole dataset every
+`update_interval` steps and held fixed in between. Training stops when fewer than `tol` of the assignments
+changed between two refreshes, or after `epochs`. The clusters are argmax_j q_ij. IDEC adds the
+reconstruction: L = L_rec + γ·KL(P || Q).
 
 A part rather than a method module, so that a stage declares it (dvc.yaml) instead of one method's module
 importing another's.
