@@ -27,15 +27,14 @@ float32 embeddings and 89.6 on the same cast to float64, 20 starts 77.2 there; s
 with the cast. Of 10 starts, the one whose partition has the highest mean adjusted Rand index with the
 others (Goder and Filkov 2008's Best-of-K) is the optimum most starts reach, and choosing it uses no labels.
 
-Why a floor on the components' variances (`gmm_reg_covar` 0.03, scikit-learn's default 1e-6): in the
-whitened coordinates every direction of the data has unit variance, and some components there (the 3s,
-the 5s, the 8s) take covariances far thinner than that in some directions; the floor, 3% of the data's
-variance added to each component's diagonal, keeps them from splitting the 3/5/8 region along such thin
-directions. On the pipeline's embeddings of seeds 0-2 (0e7a6a6's, 200 epochs, lr 5e-4), consensus of 10
-starts: 1e-6 89.78 / 90.62 / 89.56; 1e-2 90.80 / 91.48 / 90.44; 0.03 91.60 / 91.54 / 91.19; on seed 0 also
-3e-3 90.20 and 0.1 85.94 (four of its ten starts reach 91.0, the consensus optimum 85.9). Chosen on seed 0's
-labels, checked on seeds 1 and 2. Seed 0's confusion: 2,097 fives in the 3s' cluster -> 1,462, 888 eights ->
-592, 381 ones in the 8s' -> 140.
+Why a floor on the components' variances (`gmm_reg_covar` 0.03, scikit-learn's default 1e-6): in the whitened
+coordinates every direction of the data has unit variance, and the floor adds 3% of that to each component's
+diagonal, so no component can fit itself to a thin slice of the embeddings; our reading (not checked component
+by component) is that such thin components are what cut the 3/5/8 region. On the pipeline's embeddings of
+seeds 0-2 (0e7a6a6's, 200 epochs, lr 5e-4), consensus of 10 starts: 1e-6 89.78 / 90.62 / 89.56; 1e-2 90.80 /
+91.48 / 90.44; 0.03 91.60 / 91.54 / 91.19; on seed 0 also 3e-3 90.20 and 0.1 85.94 (four of its ten starts
+reach 91.0, the consensus optimum 85.9). Chosen on seed 0's labels, checked on seeds 1 and 2. Seed 0's
+confusion: 2,097 fives in the 3s' cluster -> 1,462, 888 eights -> 592, 381 ones in the 8s' -> 140.
 
 Why a denoising autoencoder (`corruption`: masking noise, uvl.data.augment, as in sae and DEC): its
 embeddings have one dominant optimum near 89.5, the plain autoencoder's several between 69 and 83. ACC by
