@@ -13,9 +13,11 @@ less than 1 (commits fdb527d and 39abe38).
 Why the start is a mixture (`start: gmm`, as IDEC's: the consensus of 10 full-covariance mixtures on the
 PCA-whitened embeddings with the variance floor 0.03, ae.py's recipe), not k-means as in the paper: the
 self-training sharpens the partition it starts from, so DEC ends in its start's basin, and the mixture's
-partition is the better one (idec.py gives the starts' own ACC). The pipeline's runs, seeds 0-2
-(reports/seeds.md): 87.93 / 87.57 / 88.13 = 87.9 ± 0.3 against the k-means start's 86.00 / 88.18 / 88.69 =
-87.6 ± 1.4 (dvc exps dec-gmm-s* of 86fcf59, chosen with IDEC's start, checked on DEC's three seeds).
+partition is the better one (idec.py gives the starts' own ACC). The pipeline's runs, seeds 0-2, on an AMD
+EPYC (family 25): 87.93 / 87.57 / 88.13 = 87.9 ± 0.3 against the k-means start's 86.00 / 88.18 / 88.69 =
+87.6 ± 1.4 (dvc exps dec-gmm-s* of 86fcf59, chosen with IDEC's start, checked on DEC's three seeds). The same
+code on an Intel Xeon (family 6 model 167; reports/seeds.md, 229729f), sae retrained there too: 87.83 /
+94.12 / 84.42 = 88.8 ± 4.9: another CPU rounds sae's training otherwise, and DEC lands in other basins.
 
 `start: kmeans` keeps the k-means restart of lowest Davies-Bouldin index (`kmeans_select`,
 embedded_clustering.initial_centres), not of lowest inertia: k-means' restarts on z end in several basins
