@@ -141,7 +141,7 @@ def test_the_centres_come_from_the_restart_its_params_name(select):
     rng = np.random.default_rng(0)
     blobs = [(0, 4.0, 400), (12, 0.3, 100), (16, 0.3, 100)]
     points = np.concatenate([rng.normal([x, 0], scale, (n, 2)) for x, scale, n in blobs]).astype(np.float32)
-    _, params = build(n_clusters=3, kmeans_n_init=20, kmeans_select=select)
+    _, params = build(n_clusters=3, start="kmeans", kmeans_n_init=20, kmeans_select=select)
     centres = initial_centres(points, params)
     distance = np.linalg.norm(centres[:, None] - np.array([[12, 0], [16, 0]]), axis=2).min(axis=0)  # per tight blob
     if select == "davies_bouldin":
