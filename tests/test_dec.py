@@ -150,7 +150,6 @@ def test_the_centres_come_from_the_restart_its_params_name(select):
         assert (distance > 1).all() and ((centres[:, 0] > 12) & (centres[:, 0] < 16)).any()
 
 
-
 @pytest.mark.parametrize("start", ["kmeans", "gmm"])
 def test_the_gmm_start_gives_a_tight_cluster_beside_a_wide_one_its_own_centre(start):
     # a wide blob and a tight one 6 apart: k-means draws the boundary half-way between the centres, so the
