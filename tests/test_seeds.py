@@ -9,11 +9,13 @@ BASE = {"pipeline": {"methods": {"kmeans": "data/prepared/mnist.npz", "ae": "mod
         "kmeans": {"n_init": 10, "seed": 0}, "ae": {"epochs": 50, "seed": 0}}
 
 
-def run(seed, kmeans_acc, ae_acc, state="success", **changes):
+def run(seed, kmeans_acc, ae_acc, state="success", machine="CPU A", **changes):
     params = {**BASE, "kmeans": {**BASE["kmeans"], "seed": seed, **changes}, "ae": {**BASE["ae"], "seed": seed}}
+    stages = {"cluster": {"machine": machine}, "evaluate": {"machine": "CPU Z"}}
     return {"rev": f"rev{seed}", "name": f"seed-{seed}", "params": {"params.yaml": {"data": params}}, "metrics": {
-        "metrics/kmeans.json": {"data": {"acc": kmeans_acc, "test_acc": kmeans_acc}},
+        "metrics/kmeans.json": {"data": {"acc": kmeans_acc, "test_acc": kmeans_acc, "stages": stages}},
         "metrics/ae.json": {"data": {"acc": ae_acc, "test_acc": ae_acc, "linear_probe_acc": 0.9, "knn_acc": 0.95,
+                                     "stages": {**stages, "pretrain": {"machine": f"{machine}'s twin"}},
                                      "variants": {"ae_kmeans": {"acc": ae_acc - 0.2, "test_acc": ae_acc - 0.2}}}},
     }}, state
 
@@ -108,3 +110,24 @@ def test_each_variant_row_gets_its_own_line_after_its_method(pipeline):
     later = seeds.report(collect(shown(run(1, 0.60, 0.90))), "new5678", ["ae"], table)
     assert [line for line in later.splitlines() if line.startswith("| ae_kmeans")][0].endswith("| new5678 |")
     assert seeds.method_of("moco_kmeans_whitened", ["moco", "kmeans"]) == "moco"
+
+
+def test_each_row_names_the_machine_that_fitted_its_models(pipeline):
+    table = seeds.report(collect(shown(run(1, 0.54, 0.82), run(2, 0.52, 0.84, machine="CPU B"))), "abc1234", [], "")
+    kmeans, ae = (next(line for line in table.splitlines() if line.startswith(f"| {m} |")) for m in ("kmeans", "ae"))
+    assert "| CPU A (seeds 0, 1); CPU B (seed 2) | abc1234 |" in kmeans  # cluster@'s machine for an untrained method
+    assert "| CPU A's twin (seeds 0, 1); CPU B's twin (seed 2) | abc1234 |" in ae  # pretrain@'s for a trained one
+    one = seeds.report(collect(shown(run(1, 0.54, 0.82))), "abc1234", [], "")
+    assert "| CPU A | abc1234 |" in one
+
+
+def test_rows_kept_from_a_table_without_machines_point_to_their_commit(pipeline):
+    earlier = seeds.report(collect(shown(run(1, 0.54, 0.82), run(2, 0.52, 0.84))), "old1234", [], "")
+    old_format = "\n".join(line.replace("| CPU A | ", "| ").replace("| CPU A's twin | ", "| ")
+                           .replace("|---|---|---|", "|---|---|").replace("| machine | commit |", "| commit |")
+                           for line in earlier.splitlines())
+    assert seeds.OLD_HEADER in old_format.splitlines()
+    later = seeds.report(collect(shown(run(1, 0.60, 0.90))), "new5678", ["ae"], old_format)
+    kmeans = next(line for line in later.splitlines() if line.startswith("| kmeans |"))
+    assert kmeans.endswith("| 52.0 ± 2.0 |  |  | 75.2 (seed poster) | see its commit | old1234 |")
+    assert seeds.HEADER[0] in later.splitlines()
