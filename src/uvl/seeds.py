@@ -65,14 +65,14 @@ def collect(shown: list[dict]):
     return pd.DataFrame(rows, columns=columns).drop_duplicates(["row", "seed"])
 
 
+NOT_RECORDED = "not recorded"  # a run from before the metrics named their stages' machine
+
+
 def machine_of(scores: dict) -> str:
     """The machine that fitted a run's model (its pretrain@ stage; cluster@ for the untrained methods): the
     same params and seed can give other figures on another CPU."""
     stages = scores.get("stages") or {}
     return (stages.get("pretrain") or stages.get("cluster") or {}).get("machine") or NOT_RECORDED
-
-
-NOT_RECORDED = "not recorded"
 
 
 HEADER = ["| method | seeds | ACC | test ACC | linear probe | kNN | published ACC | machine | commit |",
