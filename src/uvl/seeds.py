@@ -77,7 +77,7 @@ def machine_of(scores: dict) -> str:
 
 HEADER = ["| method | seeds | ACC | test ACC | linear probe | kNN | published ACC | machine | commit |",
           "|---|---|---:|---:|---:|---:|---|---|---|"]
-OLD_HEADER = "| method | seeds | ACC | test ACC | linear probe | kNN | published ACC | commit |"  # before the machine
+OLD_HEADER = HEADER[0].replace(" machine |", "")  # the tables written before rows named their machine
 
 
 def table_rows(frame, baseline: str) -> dict[str, str]:
@@ -116,9 +116,8 @@ def existing_rows(text: str) -> dict[str, str]:
     if header is None:
         return {}
     rows = {line.split("|")[1].strip(): line for line in lines[lines.index(header) + 2:] if line.startswith("| ")}
-    if header == OLD_HEADER:  # a table written before rows named their machine: their commits' messages do
-        rows = {row: line.rsplit(" | ", 1)[0] + " | see its commit | " + line.rsplit(" | ", 1)[1]
-                for row, line in rows.items()}
+    if header == OLD_HEADER:  # their commits' messages name the machine
+        rows = {row: " | see its commit | ".join(line.rsplit(" | ", 1)) for row, line in rows.items()}
     return rows
 
 
