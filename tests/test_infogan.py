@@ -95,6 +95,18 @@ def test_a_step_updates_both_networks():
     assert set(scalars) == {"discriminator_loss", "generator_loss", "information_loss", "real_code_information"}
 
 
+def test_the_information_weight_warms_up_linearly_over_its_epochs():
+    model, _ = build(info_weight=2.0, information_warmup_epochs=2, batch_size=10)
+    data = torch.zeros(100, 28, 28, dtype=torch.uint8)  # 10 steps an epoch: the warm-up is 20 steps
+    weights = [model.before_step(step, data) and model.information_weight for step in (0, 5, 10, 20, 30)]
+    assert weights == [0.0, 0.5, 1.0, 2.0, 2.0]
+    model.before_step(0, data)
+    loss, scalars = model.training_step(torch.rand(16, 1, 28, 28), torch.arange(16))
+    assert loss.item() == scalars["generator_loss"].item()  # the first step: no information term
+    model, _ = build(info_weight=2.0, information_warmup_epochs=0)
+    assert model.before_step(0, data) and model.information_weight == 2.0
+
+
 def test_the_real_code_information_gauge_reads_q_and_leaves_its_batchnorm_alone():
     model, _ = build()
     batchnorm = model.code_hidden[1]

@@ -62,6 +62,7 @@ class Params(TrainParams):  # lr, weight_decay: the generator's Adam
     beta1: float = Field(ge=0, lt=1)  # Adam β1 for both networks (0.5)
     info_weight: PositiveFloat  # λ on the mutual-information term (1.0)
     continuous_weight: PositiveFloat  # the continuous codes' share of it, beside the categorical's 1 (1.0)
+    information_warmup_epochs: float = Field(ge=0)  # λ rises linearly from 0 over these epochs; 0: λ from the start
     leaky_slope: PositiveFloat = Field(lt=1)  # 0.1 in the paper
 
 
@@ -86,6 +87,7 @@ class InfoGAN(Method):
     def __init__(self, params: Params):
         super().__init__()
         self.params = params
+        self.information_weight = params.info_weight  # λ at the current step (before_step sets it)
         slope = params.leaky_slope
         self.generator = nn.Sequential(
             nn.Linear(NOISE + CATEGORIES + CONTINUOUS, 1024), nn.BatchNorm1d(1024), nn.ReLU(),
@@ -120,6 +122,12 @@ class InfoGAN(Method):
         return torch.optim.Adam(self.generator.parameters(), lr=params.lr, betas=(params.beta1, 0.999),
                                 weight_decay=params.weight_decay, fused=True)
 
+    def before_step(self, step: int, data: torch.Tensor) -> bool:
+        """λ(step) = info_weight · min(1, step / warm-up steps): a function of the step, so resuming needs no state."""
+        warmup_steps = self.params.information_warmup_epochs * (len(data) // self.params.batch_size)
+        self.information_weight = self.params.info_weight * (min(1.0, step / warmup_steps) if warmup_steps else 1.0)
+        return True
+
     def information_loss(self, features, categorical, continuous) -> torch.Tensor:
         """−(MI lower bound − H(c)) from the trunk's features of generated images: cross-entropy of the
         categorical code + continuous_weight · ½·squared error of the continuous ones."""
@@ -142,7 +150,7 @@ class InfoGAN(Method):
                   + F.binary_cross_entropy_with_logits(self.real_or_fake(fake_features), fake_label))
         d_info = self.information_loss(fake_features, *codes[1:])
         self.discriminator_optimizer.zero_grad(set_to_none=True)
-        (d_loss + self.params.info_weight * d_info).backward()
+        (d_loss + self.information_weight * d_info).backward()
         distributed.average_gradients(discriminator)
         self.discriminator_optimizer.step()
 
@@ -154,7 +162,7 @@ class InfoGAN(Method):
         fake_features = self.trunk(self.generator(generator_input(*codes)))
         g_loss = F.binary_cross_entropy_with_logits(self.real_or_fake(fake_features), real_label)
         g_info = self.information_loss(fake_features, *codes[1:])
-        return g_loss + self.params.info_weight * g_info, {
+        return g_loss + self.information_weight * g_info, {
             "discriminator_loss": d_loss.detach(), "generator_loss": g_loss.detach(), "information_loss": g_info.detach(),
             "real_code_information": self.real_code_information(real_features.detach())}
 
