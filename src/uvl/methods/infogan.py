@@ -29,9 +29,10 @@ Xeon (family 6 model 167, AMX): 83.57 / 94.43 / 96.36 / 87.27 / 96.48 = 91.6 ± 
 seeds 5-7 scored 87.75 / 96.12 / 87.78 (all eight: 91.2 ± 5.2). The warm-up's length matters less than the seed:
 over seeds 0-2, two epochs (branch infogan-warmup2) scored 96.87 / 86.94 / 82.19 = 88.7 ± 7.5, four
 (infogan-warmup4) 96.17 / 67.59 / 95.59 = 86.5 ± 16.3, six (infogan-warmup6) 95.59 / 87.37 / 80.84 = 87.9 ± 7.4
-(seeds 3-4: 62.21, 95.57). At every length some seeds draw one digit per category (95.6-96.9) and the others
-merge or split digits (seed 1 at four epochs: two rows of 5s, a row that turns from 8 into 7 along the
-continuous code, no 0 or 4); three epochs is the best of the lengths tried, chosen on seeds 0-2.
+(seeds 3-4: 62.21, 95.57). At each of these lengths some seeds score 94.4-96.9 (seed 0 at four epochs draws one
+digit per category) and the others merge or split digits (seed 1 at four epochs: two rows of 5s, a row that
+turns from 8 into 7 along the continuous code, no 0 or 4); three epochs is the best of the lengths tried,
+chosen on seeds 0-2.
 `continuous_weight` (the paper's smaller λ for continuous codes) stays 1: at 0.1 (cb524b4) seeds 0-2 scored
 88.17 / 82.33 / 87.04 = 85.8 ± 3.1 clustering ACC against 87.49 / 89.86 / 86.89 = 88.1 ± 1.6 at 1 (ba6b41c).
 Without the warm-up, where the clustering failed, it failed in G, not in Q's reading of real images: seed 0
