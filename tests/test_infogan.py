@@ -11,6 +11,7 @@ from conftest import ROOT, cpu_engine
 
 from uvl import methods
 from uvl import params as uvl_params
+from uvl.engine import derive_seed
 from uvl.errors import UvlError
 from uvl.tracking import Run
 
@@ -20,7 +21,8 @@ ENGINE = cpu_engine(checkpoint_every=2)
 
 
 def build(**overrides):
-    params = uvl_params.validate_section("infogan", {**SECTION, **overrides}, INFOGAN.Params)
+    """A model and its params: params.yaml's section, one run (no candidates) unless `overrides` say otherwise."""
+    params = uvl_params.validate_section("infogan", {**SECTION, "candidates": 1, **overrides}, INFOGAN.Params)
     torch.manual_seed(0)
     return INFOGAN.build(params), params
 
@@ -151,3 +153,32 @@ def test_resume_restores_the_discriminators_optimiser(monkeypatch):
     for key, value in reference.state_dict().items():
         if torch.is_tensor(value):
             assert torch.equal(value, resumed.state_dict()[key]), key
+
+
+def test_candidates_train_a_prefix_each_and_the_best_reader_of_real_images_trains_on(isolated_root):
+    images = np.random.default_rng(0).integers(0, 256, (64, 28, 28), dtype=np.uint8)
+    chosen, params = build(batch_size=16, epochs=3, candidates=2, selection_epochs=1)
+    history = chosen.fit("infogan", images, params, ENGINE, "fp", Run())
+
+    # each candidate as a one-run default of its own seed, uninterrupted
+    seeds = [params.seed, derive_seed(params.seed, 1)]
+    alone = []
+    for seed in seeds:
+        single = params.model_copy(update={"seed": seed, "candidates": 1})
+        torch.manual_seed(seed)
+        model = INFOGAN.build(single)
+        alone.append((model, model.fit("infogan", images, single, ENGINE, f"alone{seed}", Run())))
+    scores = [run_history["real_code_information"][0] for _, run_history in alone]
+    assert scores[0] != scores[1]
+    winner, winner_history = alone[int(np.argmax(scores))]
+    assert history == winner_history  # the chosen run continued exactly; no curve of the loser in it
+    for key, value in winner.state_dict().items():
+        if torch.is_tensor(value):
+            assert torch.equal(value, chosen.state_dict()[key]), key
+    assert not list((isolated_root / "checkpoints").glob("*.pt"))  # the candidates' checkpoints are gone
+
+
+def test_candidates_need_a_selection_before_the_last_epoch():
+    with pytest.raises(UvlError, match="selection_epochs"):
+        build(epochs=6, candidates=2, selection_epochs=6)
+    build(epochs=6, candidates=1, selection_epochs=6)  # one run: no selection to make

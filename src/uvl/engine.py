@@ -185,8 +185,12 @@ def reuse_freed_memory() -> None:
 
 
 def fit(name: str, method: Method, images: np.ndarray, params: TrainParams, engine: EngineParams,
-        fp: str, run) -> dict[str, list[float]]:
-    """Train `method` on `images` ((N, 28, 28) uint8); returns the per-epoch means of the logged scalars."""
+        fp: str, run, until_epoch: int | None = None) -> dict[str, list[float]]:
+    """Train `method` on `images` ((N, 28, 28) uint8); returns the per-epoch means of the logged scalars.
+
+    until_epoch: train only the schedule's first epochs and keep the checkpoint, so that a later call with
+    the same `fp` continues exactly as an uninterrupted run (restarts that keep the best candidate).
+    """
     device = resolve_device(engine.device)
     distributed.setup(device)
     rank, processes = distributed.rank(), distributed.world_size()
@@ -209,6 +213,7 @@ def fit(name: str, method: Method, images: np.ndarray, params: TrainParams, engi
         raise UvlError(f"{name}.batch_size: {params.batch_size} does not split evenly over {processes} processes")
     local_batch = params.batch_size // processes  # this process's slice of each global batch
     total_steps = params.epochs * steps_per_epoch
+    stop = total_steps if until_epoch is None else min(total_steps, until_epoch * steps_per_epoch)
     memory_format = torch.channels_last if engine.channels_last else torch.contiguous_format
     method.to(device, memory_format=memory_format)
     optimizer = method.configure_optimizer(params)
@@ -246,7 +251,7 @@ def fit(name: str, method: Method, images: np.ndarray, params: TrainParams, engi
     method.train()
     try:
         with _sigterm_flag() as terminated:
-            while step < total_steps:
+            while step < stop:
                 if distributed.any_true(terminated[0], device):
                     checkpoint()
                     raise UvlError(f"{name}: terminated at step {step}/{total_steps}; "
@@ -291,6 +296,8 @@ def fit(name: str, method: Method, images: np.ndarray, params: TrainParams, engi
                     checkpoint()
     finally:
         progress.close()
-    if distributed.is_main():
+    if stop < total_steps:
+        checkpoint()
+    elif distributed.is_main():
         path.unlink(missing_ok=True)
     return history

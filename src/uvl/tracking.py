@@ -112,9 +112,14 @@ def flatten(params: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
 class Run:
     """One MLflow run. Every method is safe to call whatever the state of the store."""
 
-    def __init__(self, client=None, run_id: str | None = None):
+    def __init__(self, client=None, run_id: str | None = None, prefix: str = ""):
         self._client = client
         self.run_id = run_id
+        self.prefix = prefix  # before every key this object logs
+
+    def prefixed(self, prefix: str) -> Run:
+        """The same run, logging under `prefix` (the curves of one of several candidates that a stage trains)."""
+        return Run(self._client, self.run_id, self.prefix + prefix)
 
     @property
     def active(self) -> bool:
@@ -172,14 +177,14 @@ class Run:
     def log_params(self, params: Mapping[str, Any]) -> None:
         from mlflow.entities import Param
 
-        self._call("log_batch", params=[Param(k, v) for k, v in flatten(params).items()])
+        self._call("log_batch", params=[Param(k, v) for k, v in flatten(params, self.prefix).items()])
 
     def log_metrics(self, metrics: Mapping[str, float], step: int | None = None) -> None:
         """Log scalars in one request (one `log_batch` is ~10x faster than a call per metric)."""
         from mlflow.entities import Metric
 
         now = int(time.time() * 1000)
-        batch = [Metric(k, float(v), now, step or 0) for k, v in metrics.items()]
+        batch = [Metric(self.prefix + k, float(v), now, step or 0) for k, v in metrics.items()]
         self._call("log_batch", metrics=batch)
 
     def log_artifact(self, path: str | os.PathLike, folder: str | None = None) -> None:

@@ -53,14 +53,17 @@ SyncBatchNorm needs GPUs), so such a run differs slightly from one process on th
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import torch
 import torch.nn.functional as F
-from pydantic import Field, PositiveFloat
+from pydantic import Field, PositiveFloat, PositiveInt, model_validator
 from torch import nn
 from torch.distributions import Categorical
 
 from uvl import distributed
+from uvl import engine as training
 from uvl.engine import Method
 from uvl.params import TrainParams
 from uvl.report import Published
@@ -77,6 +80,15 @@ class Params(TrainParams):  # lr, weight_decay: the generator's Adam
     continuous_weight: PositiveFloat  # the continuous codes' share of it, beside the categorical's 1 (1.0)
     information_warmup_epochs: float = Field(ge=0)  # λ rises linearly from 0 over these epochs; 0: λ from the start
     leaky_slope: PositiveFloat = Field(lt=1)  # 0.1 in the paper
+    candidates: PositiveInt  # runs from their own seeds, the best by real_code_information trained on; 1: one run
+    selection_epochs: PositiveInt  # epochs each candidate trains before the choice
+
+    @model_validator(mode="after")
+    def _selection_before_the_end(self):
+        if self.candidates > 1 and self.selection_epochs >= self.epochs:
+            raise ValueError(f"selection_epochs ({self.selection_epochs}) must be below epochs ({self.epochs}) "
+                             "when candidates > 1")
+        return self
 
 
 def sample_codes(batch: int, device=None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -134,6 +146,35 @@ class InfoGAN(Method):
     def configure_optimizer(self, params: Params):
         return torch.optim.Adam(self.generator.parameters(), lr=params.lr, betas=(params.beta1, 0.999),
                                 weight_decay=params.weight_decay, fused=True)
+
+    def fit(self, name, images, params: Params, engine, fp, run) -> dict[str, list[float]]:
+        """Restarts, as k-means keeps the best of its n_init: each of `candidates` runs trains the schedule's
+        first `selection_epochs` from its own seed (the first from `seed`, so it is the one-run default's
+        run); the one whose Q reads real images best, the highest real_code_information over the last of
+        those epochs, trains to the end, exactly as if it had never stopped. No label plays a part."""
+        if params.candidates == 1:
+            return super().fit(name, images, params, engine, fp, run)
+        seeds = [params.seed, *(training.derive_seed(params.seed, k) for k in range(1, params.candidates))]
+        runs = [params.model_copy(update={"seed": seed}) for seed in seeds]
+        fingerprints = [training.fingerprint(fp, k) for k in range(len(seeds))]  # one checkpoint each
+        scores = []
+        for k, (candidate_params, candidate_fp) in enumerate(zip(runs, fingerprints)):
+            torch.manual_seed(candidate_params.seed)  # its initial weights, drawn as the pretrain@ stage draws them
+            candidate = self if k == 0 else InfoGAN(candidate_params)  # self: still its initial weights
+            history = training.fit(name, candidate, images, candidate_params, engine, candidate_fp,
+                                   run.prefixed(f"candidate{k}."), until_epoch=params.selection_epochs)
+            scores.append(history["real_code_information"][params.selection_epochs - 1])
+        best = int(np.argmax(scores))
+        run.log_params({"selected_candidate": best, "candidate_seeds": seeds})
+        run.log_metrics({f"candidate{k}.selection_score": score for k, score in enumerate(scores)})
+        print(f"uvl: {name}: real_code_information after epoch {params.selection_epochs} of candidates "
+              f"{', '.join(f'{k} (seed {seed}): {score:.4f}' for k, (seed, score) in enumerate(zip(seeds, scores)))}; "
+              f"training candidate {best} on", file=sys.stderr)
+        history = training.fit(name, self, images, runs[best], engine, fingerprints[best], run)
+        if distributed.is_main():
+            for other in fingerprints:
+                training.checkpoint_path(name, other).unlink(missing_ok=True)
+        return history
 
     def before_step(self, step: int, data: torch.Tensor) -> bool:
         """λ(step) = info_weight · min(1, step / warm-up steps): a function of the step, so a resumed run needs
