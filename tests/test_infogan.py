@@ -182,3 +182,31 @@ def test_candidates_need_a_selection_before_the_last_epoch():
     with pytest.raises(UvlError, match="selection_epochs"):
         build(epochs=6, candidates=2, selection_epochs=6)
     build(epochs=6, candidates=1, selection_epochs=6)  # one run: no selection to make
+
+
+@pytest.mark.parametrize("signal_at_call, stopped_at", [(6, "step 2/12"), (10, "step 6/12")])
+def test_candidates_resume_where_they_were_stopped(monkeypatch, signal_at_call, stopped_at):
+    """SIGTERM in the second candidate's epoch (call 6), or in the chosen one's last two (call 10): the
+    rerun ends as the uninterrupted run. 4 steps an epoch: calls 1-4 are candidate 0's, 5-8 candidate 1's."""
+    images = np.random.default_rng(0).integers(0, 256, (64, 28, 28), dtype=np.uint8)
+    settings = dict(batch_size=16, epochs=3, candidates=2, selection_epochs=1)
+    reference, params = build(**settings)
+    expected = reference.fit("infogan", images, params, ENGINE, "fp", Run())
+
+    original, calls = INFOGAN.InfoGAN.training_step, {"n": 0}
+
+    def training_step(self, batch, indices):
+        calls["n"] += 1
+        if calls["n"] == signal_at_call:
+            os.kill(os.getpid(), signal.SIGTERM)
+        return original(self, batch, indices)
+
+    monkeypatch.setattr(INFOGAN.InfoGAN, "training_step", training_step)
+    with pytest.raises(UvlError, match=f"terminated at {stopped_at}"):
+        build(**settings)[0].fit("infogan", images, params, ENGINE, "fp", Run())
+    monkeypatch.setattr(INFOGAN.InfoGAN, "training_step", original)
+    resumed, _ = build(**settings)
+    assert resumed.fit("infogan", images, params, ENGINE, "fp", Run()) == expected
+    for key, value in reference.state_dict().items():
+        if torch.is_tensor(value):
+            assert torch.equal(value, resumed.state_dict()[key]), key
