@@ -36,6 +36,20 @@ def test_resume_continues_the_same_run(mlflow_store):
     assert MlflowClient(mlflow_store).get_run(first.run_id).data.metrics == {"acc": 0.5}
 
 
+def test_a_prefixed_run_logs_into_the_same_run_under_its_prefix(mlflow_store):
+    from mlflow.tracking import MlflowClient
+
+    run = tracking.Run.start("infogan", stage="pretrain", params={})
+    candidate = run.prefixed("candidate1.")
+    candidate.log_params({"engine": {"threads": 2}})
+    candidate.log_metrics({"loss": 0.5}, step=0)
+    run.log_metrics({"loss": 0.25}, step=0)
+    logged = MlflowClient(mlflow_store).get_run(run.run_id).data
+    assert candidate.run_id == run.run_id and run.prefix == ""
+    assert logged.params == {"candidate1.engine.threads": "2"}
+    assert logged.metrics == {"candidate1.loss": 0.5, "loss": 0.25}
+
+
 def test_an_unwritable_store_warns_once_and_never_raises(tmp_path, monkeypatch, capsys):
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")  # a folder below a file cannot be created, even by root

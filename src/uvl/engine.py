@@ -12,7 +12,7 @@
   <root>/checkpoints/<method>-<fingerprint>.pt, outside DVC's outputs (DVC deletes those before a stage
   runs) and outside a queued experiment's temporary folder. The fingerprint hashes everything that shapes
   the result, so two experiments never share a file and a checkpoint from other params is never resumed.
-  Deleted when training completes.
+  Deleted when training completes; kept when it stops at `until_epoch`, for a later call to continue.
 - Numerical faults: a NaN or infinite loss stops training with the method, epoch and step.
 - Several processes (torchrun): each takes its slice of every global batch and the gradients are averaged
   before each step; see uvl.distributed. Rank 0 alone writes checkpoints.
