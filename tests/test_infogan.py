@@ -1,4 +1,5 @@
-"""InfoGAN: code sampling, the information loss, the sample grid, resume with the discriminator's optimiser."""
+"""InfoGAN: code sampling, the information loss, the sample grid, candidates, resume with the discriminator's
+optimiser."""
 
 import os
 import signal
@@ -130,31 +131,6 @@ def test_the_real_code_information_gauge_reads_q_and_leaves_its_batchnorm_alone(
     assert model.real_code_information(torch.zeros(20, 128)).item() == pytest.approx(0.0, abs=1e-5)  # unsure
 
 
-def test_resume_restores_the_discriminators_optimiser(monkeypatch):
-    images = np.random.default_rng(0).integers(0, 256, (64, 28, 28), dtype=np.uint8)
-    reference, params = build(batch_size=16, epochs=2)
-    expected = reference.fit("infogan", images, params, ENGINE, "fp", Run())
-
-    interrupted, _ = build(batch_size=16, epochs=2)
-    original, calls = INFOGAN.InfoGAN.training_step, {"n": 0}
-
-    def training_step(self, batch, indices):
-        calls["n"] += 1
-        if calls["n"] == 5:
-            os.kill(os.getpid(), signal.SIGTERM)
-        return original(self, batch, indices)
-
-    monkeypatch.setattr(INFOGAN.InfoGAN, "training_step", training_step)
-    with pytest.raises(UvlError, match="terminated at step 5/8"):
-        interrupted.fit("infogan", images, params, ENGINE, "fp", Run())
-    monkeypatch.setattr(INFOGAN.InfoGAN, "training_step", original)
-    resumed, _ = build(batch_size=16, epochs=2)
-    assert resumed.fit("infogan", images, params, ENGINE, "fp", Run()) == expected
-    for key, value in reference.state_dict().items():
-        if torch.is_tensor(value):
-            assert torch.equal(value, resumed.state_dict()[key]), key
-
-
 def test_candidates_train_a_prefix_each_and_the_best_reader_of_real_images_trains_on(isolated_root):
     images = np.random.default_rng(0).integers(0, 256, (64, 28, 28), dtype=np.uint8)
     chosen, params = build(batch_size=16, epochs=3, candidates=2, selection_epochs=1)
@@ -184,12 +160,19 @@ def test_candidates_need_a_selection_before_the_last_epoch():
     build(epochs=6, candidates=1, selection_epochs=6)  # one run: no selection to make
 
 
-@pytest.mark.parametrize("signal_at_call, stopped_at", [(6, "step 2/12"), (10, "step 6/12")])
-def test_candidates_resume_where_they_were_stopped(monkeypatch, signal_at_call, stopped_at):
-    """SIGTERM in the second candidate's epoch (call 6), or in the chosen one's last two (call 10): the
-    rerun ends as the uninterrupted run. 4 steps an epoch: calls 1-4 are candidate 0's, 5-8 candidate 1's."""
+ONE_RUN = dict(batch_size=16, epochs=2)  # 4 steps an epoch on 64 images
+CANDIDATES = dict(batch_size=16, epochs=3, candidates=2, selection_epochs=1)  # calls 1-4: candidate 0, 5-8: 1
+
+
+@pytest.mark.parametrize("settings, signal_at_call, stopped_at", [
+    (ONE_RUN, 5, "step 5/8"),
+    (CANDIDATES, 6, "step 2/12"),  # in the second candidate's epoch
+    (CANDIDATES, 10, "step 6/12"),  # in the chosen one's continuation
+])
+def test_a_resumed_run_ends_as_the_uninterrupted_one(monkeypatch, settings, signal_at_call, stopped_at):
+    """SIGTERM at the `signal_at_call`-th step, then a rerun: the same history and weights, the
+    discriminator's optimiser included."""
     images = np.random.default_rng(0).integers(0, 256, (64, 28, 28), dtype=np.uint8)
-    settings = dict(batch_size=16, epochs=3, candidates=2, selection_epochs=1)
     reference, params = build(**settings)
     expected = reference.fit("infogan", images, params, ENGINE, "fp", Run())
 

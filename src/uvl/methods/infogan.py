@@ -38,17 +38,18 @@ the outcome is a draw between a run that draws one digit per category and one th
 each candidate trains the schedule's first 6 epochs from its own seed (the first from `seed`, so it is the
 one-run default's run) and the one with the highest real_code_information over epoch 6 trains on to epoch 12,
 exactly as if it had never stopped; no label plays a part. With the warm-up the gauge parts the runs by epoch
-6: of the one-run default's seeds 0-7 above, the three that ended at 96.1-96.5 read 2.177-2.206, the four
-that ended at 83.6-87.8 read 2.142-2.168 (seed 1, a late 94.4, 2.143). In those eight logged curves the
-best of three chosen this way averages 94.6 over the 56 triples of runs (best of two: 93.0; one run: 91.2; a
-perfect choice: 95.5). The rule (three candidates, epoch 6) was chosen on those curves, which hold each
-seed's first candidate; in the pipeline's runs of seeds 0-2 (87545ba, on the Xeon) the other two of each are
-new. Seed 0 kept its third candidate (2.1774, against 2.1668 and 2.1041) and scored 86.36 (two rows of 6s,
-no 5), seed 1 its second (2.2011, against 2.1434 and 2.0943), 96.32, and seed 2 its first (2.2061, against
-2.1960 and 2.1514), 96.36 as before: 93.0 ± 5.8 clustering ACC, against 91.5 ± 6.9 for one run. Two
-candidates (5e1acac) kept seed 0's own run, 83.57. The cost is 24 epochs of training instead of 12: 1,553 /
-1,566 / 1,463 s, chains of 26.6 / 26.8 / 25.0 minutes (the stages' seconds), within the 30-minute budget on
-the Xeon; at the EPYC's 0.24 s per step the 13,104 steps would take 52 minutes (`candidates: 1`: 26).
+6: of the one-run default's seeds 0-7 above, the three that ended at 96.1-96.5 read 2.177-2.206, the four that
+ended at 83.6-87.8 read 2.142-2.168 (seed 1, a late 94.4, 2.143). In those eight runs' curves (the per-epoch
+means that MLflow holds) the best of three chosen this way averages 94.6 over the 56 triples of runs (best of
+two: 93.0; one run: 91.2; a perfect choice: 95.5). The rule (three candidates, epoch 6) was chosen on those
+curves, which hold each seed's first candidate; in the pipeline's runs of seeds 0-2 (87545ba, on the Xeon) the
+other two of each are new. Seed 0 kept its third candidate (2.1774, against 2.1668 and 2.1041) and scored
+86.36 (two rows of 6s, no 5: the bands overlap), seed 1 its second (2.2011, against 2.1434 and 2.0943), 96.32,
+and seed 2 its first (2.2061, against 2.1960 and 2.1514), 96.36 as before: 93.0 ± 5.8 clustering ACC, against
+91.5 ± 6.9 for one run. Two candidates (5e1acac) kept seed 0's own run, 83.57. The cost is 24 epochs of
+training instead of 12: 1,553 / 1,566 / 1,463 s, chains of 26.6 / 26.8 / 25.0 minutes (the stages' seconds),
+within the 30-minute budget on the Xeon; at the EPYC's 0.24 s per step the 13,104 steps would take 52 minutes
+(`candidates: 1`: 26).
 `continuous_weight` (the paper's smaller λ for continuous codes) stays 1: at 0.1 (cb524b4) seeds 0-2 scored
 88.17 / 82.33 / 87.04 = 85.8 ± 3.1 clustering ACC against 87.49 / 89.86 / 86.89 = 88.1 ± 1.6 at 1 (ba6b41c).
 Without the warm-up, where the clustering failed, it failed in G, not in Q's reading of real images: seed 0
