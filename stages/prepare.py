@@ -1,14 +1,17 @@
-"""prepare: verified MNIST (data/prepared/mnist.npz) and the 8x8 digits in MNIST's frame (digits.npz)."""
+"""prepare-<dataset>: data/prepared/<dataset>/ (uvl.data.datasets' schema: arrays.npz and checksums.json)."""
+
+import argparse
 
 from uvl import params as uvl_params
-from uvl.cli import PREPARED, run_stage
-from uvl.data import digits, mnist
+from uvl.data import sources
+from uvl.data.datasets import NAMES
+from uvl.stage import run_stage
 
 
 def main() -> None:
-    params = uvl_params.load()
-    mnist.prepare(params.data.source, PREPARED / "mnist.npz", raw_dir=PREPARED.parent / "raw")
-    digits.prepare(PREPARED / "digits.npz")
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("dataset", choices=NAMES)
+    sources.prepare(parser.parse_args().dataset, uvl_params.load().data.source)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """The ablation table from `dvc exp show --json` (structure as DVC 3.67 prints it)."""
 
-from uvl.ablation import collect, render
+from uvl.reports.ablation import collect, render
 
 
 def experiment(name, queue_size, momentum, acc, state="success", epochs=5):

@@ -4,7 +4,7 @@ import numpy as np
 from sklearn.metrics import adjusted_rand_score
 from sklearn.mixture import GaussianMixture
 
-from uvl.consensus import consensus_gmm, most_central
+from uvl.clustering.consensus import consensus_gmm, most_central
 
 
 def test_the_partition_the_others_agree_with_wins_whatever_its_cluster_names():

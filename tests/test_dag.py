@@ -13,7 +13,7 @@ from uvl import methods
 # record type; and package __init__ files, which only gather their modules. Their imports are not followed.
 INFRASTRUCTURE = {"uvl", "uvl.errors", "uvl.io", "uvl.tracking", "uvl.params", "uvl.report", "uvl.methods"}
 # Imported by a stage kind without running there: pretrain@ trains, and n2d and consensus are clustering steps.
-IMPORTED_ONLY = {"pretrain": {"uvl.n2d", "uvl.consensus"}}
+IMPORTED_ONLY = {"pretrain": {"uvl.clustering.n2d", "uvl.clustering.consensus"}}
 
 
 def source(module: str) -> Path:

@@ -12,7 +12,7 @@ from conftest import ROOT, cpu_engine
 
 from uvl import methods
 from uvl import params as uvl_params
-from uvl.embedded_clustering import initial_centres
+from uvl.clustering.embedded import initial_centres
 from uvl.engine import checkpoint_dir
 from uvl.errors import UvlError
 from uvl.losses.clustering import kl_divergence, student_t_assignment, target_distribution

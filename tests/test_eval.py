@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
-from uvl.eval import cluster_acc, clustering_scores, hungarian_mapping, matched_confusion, most_confused_pairs, row_metrics
+from uvl.eval.clustering import cluster_acc, clustering_scores, hungarian_mapping, matched_confusion, row_metrics
+from uvl.reports.results import most_confused_pairs
 
 
 def brute_force_acc(labels, clusters):

@@ -2,12 +2,12 @@ import numpy as np
 import umap
 from threadpoolctl import threadpool_info, threadpool_limits
 
-from uvl.n2d import UmapParams, umap_gmm
+from uvl.clustering.n2d import UmapParams, umap_gmm
 
 
 def test_umap_runs_on_one_thread_whatever_the_machine(monkeypatch):
     """UMAP's output changes with the number of BLAS/OpenMP threads (73.5% against 80.0% ACC on the same
-    embedding), so uvl.n2d limits them to one: the clusters then do not depend on the machine's cores."""
+    embedding), so uvl.clustering.n2d limits them to one: the clusters then do not depend on the machine's cores."""
     seen = []
 
     def fit_transform(self, features):

@@ -2,7 +2,7 @@
 
 import json
 
-from uvl import report
+from uvl.reports import results as report
 
 
 def test_cost_table_totals_each_chain_from_the_pixels_and_names_those_over_budget(tmp_path):

@@ -3,7 +3,7 @@
 import pytest
 
 from uvl import seeds
-from uvl.seeds import collect, render, table_rows
+from uvl.reports.seeds import collect, render, table_rows
 
 BASE = {"pipeline": {"methods": {"kmeans": "data/prepared/mnist.npz", "ae": "models/ae"}},
         "kmeans": {"n_init": 10, "seed": 0}, "ae": {"epochs": 50, "seed": 0}}

@@ -1,11 +1,16 @@
 """The training loop every trained method uses, and what makes its results trustworthy.
 
-- Data: the images stay a uint8 tensor on the training device; each epoch is a permutation of indices and
-  each batch one gather, scaled to [0, 1]. No DataLoader, no per-sample Python.
-- Determinism: the epoch's permutation comes from (seed, epoch) and the global RNG is reseeded from
-  (seed, step) before every step, so every random draw (augmentation, noise, dropout) is a function of the
-  seed and the step alone. A run resumed at any step therefore continues exactly as an uninterrupted one,
-  with no RNG state to save. Deterministic algorithms are on.
+- Data: one or more named streams (uvl.data.protocol's views: `train`, `labelled`, `unlabelled`, `source`,
+  `target`), each a uint8 tensor on the training device with its labels, if any, and its own batch size.
+  Each step takes one batch of every stream, a gather of a permutation's next indices scaled to [0, 1];
+  the method's `training_step` receives them as keyword arguments named after the streams. No DataLoader,
+  no per-sample Python. The first stream counts the epochs; the others cycle through their own
+  permutations as often as the first one's epochs need.
+- Determinism: the first stream's permutation comes from (seed, epoch), another stream's from (seed,
+  cycle, its position in the list), and the global RNG is reseeded from (seed, step) before every step, so
+  every random draw (augmentation, noise, dropout) is a function of the seed and the step alone. A run
+  resumed at any step therefore continues exactly as an uninterrupted one, every stream included, with no
+  RNG or iterator state to save. Deterministic algorithms are on.
 - Memory: freed blocks are kept for reuse (`reuse_freed_memory`) and new tensors are not pre-filled;
   neither changes a bit of any result, both save time in every step.
 - Checkpoints: every `checkpoint_every` steps and on SIGTERM, written atomically to
@@ -29,6 +34,7 @@ import os
 import signal
 import sys
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -37,33 +43,64 @@ import torch
 from tqdm import tqdm
 
 from uvl import distributed
+from uvl.data.protocol import View
 from uvl.errors import UvlError
 from uvl.io import atomic_path
 from uvl.params import EngineParams, TrainParams
 
 
+@dataclass(frozen=True)
+class Batch:
+    """One stream's batch, as `training_step` receives it."""
+
+    images: torch.Tensor  # (B, C, H, W) float in [0, 1]
+    labels: torch.Tensor | None  # (B,) int64, or None for a stream without labels
+    indices: torch.Tensor  # (B,) rows of the stream's view
+
+
+@dataclass(frozen=True)
+class Stream:
+    """A whole view on the training device, as `before_step` sees it."""
+
+    images: torch.Tensor  # (N, H, W[, C]) uint8
+    labels: torch.Tensor | None  # (N,) int64
+    batch_size: int  # global, over all processes
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+
 class Method(torch.nn.Module):
-    """What the engine trains. A method overrides `training_step` and `embed`; `after_step` if it keeps
-    state outside the gradient (EMA encoders, queues); `before_step` if it needs the whole training set
-    at times (DEC's targets); `fit` if its training is not one loop (several phases, several optimisers).
-    State that must survive a restart is a parameter or a registered buffer, so the checkpoint saves it.
+    """What the engine trains. A method overrides `training_step` and `embed`; `batch_sizes` if it trains
+    on more than its task's first view; `after_step` if it keeps state outside the gradient (EMA encoders,
+    queues); `before_step` if it needs a whole stream at times (DEC's targets); `fit` if its training is not
+    one loop (several phases, several optimisers). State that must survive a restart is a parameter or a
+    registered buffer, so the checkpoint saves it.
     """
 
-    def training_step(self, images: torch.Tensor, indices: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        """images: (B, 1, 28, 28) in [0, 1]; indices: (B,) their rows in the training set.
+    def batch_sizes(self, params: TrainParams, views: list[str]) -> dict[str, int]:
+        """The streams to train on, of the task's `views`, with their batch sizes; the first counts epochs."""
+        return {views[0]: params.batch_size}
+
+    def training_step(self, **batches: Batch) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """One `Batch` per stream, by name (`train`, `labelled`, `source`, ...).
         Returns the loss and detached scalars to log."""
         raise NotImplementedError
 
-    def before_step(self, step: int, data: torch.Tensor) -> bool:
-        """Runs before each step with the whole training set, (N, 28, 28) uint8 on the device.
-        Returning False ends training early (a convergence test)."""
+    def before_step(self, step: int, streams: dict[str, Stream]) -> bool:
+        """Runs before each step with every whole stream. Returning False ends training early (a
+        convergence test)."""
         return True
 
     def after_step(self) -> None:
         """Runs after each optimiser step."""
 
     def embed(self, images: torch.Tensor) -> torch.Tensor:
-        """images: (B, 1, 28, 28) in [0, 1] -> (B, D) features for clustering and evaluation."""
+        """images: (B, C, H, W) in [0, 1] -> (B, D) features for clustering and evaluation."""
+        raise NotImplementedError
+
+    def classify(self, images: torch.Tensor) -> torch.Tensor:
+        """images: (B, C, H, W) in [0, 1] -> (B, K) class logits (classification and adaptation tasks)."""
         raise NotImplementedError
 
     def configure_optimizer(self, params: TrainParams) -> torch.optim.Optimizer:
@@ -72,10 +109,10 @@ class Method(torch.nn.Module):
     def figures(self, folder: Path) -> None:
         """Write the method's own PNG figures (InfoGAN's samples) into `folder`; they reach plots/<method>/."""
 
-    def fit(self, name: str, images: np.ndarray, params: TrainParams, engine: EngineParams, fp: str,
+    def fit(self, name: str, views: dict[str, View], params: TrainParams, engine: EngineParams, fp: str,
             run) -> dict[str, list[float]]:
-        """Train on `images`; the pretrain@ stage calls this."""
-        return fit(name, self, images, params, engine, fp, run)
+        """Train on the task's `views`; the pretrain stage calls this."""
+        return fit(name, self, views, params, engine, fp, run)
 
 
 def resolve_device(name: str) -> torch.device:
@@ -112,23 +149,35 @@ def checkpoint_path(name: str, fp: str) -> Path:
 
 
 def as_batch(images: torch.Tensor, memory_format: torch.memory_format = torch.contiguous_format) -> torch.Tensor:
-    """(B, 28, 28) uint8 -> (B, 1, 28, 28) float32 in [0, 1]."""
-    return images.unsqueeze(1).float().div_(255.0).contiguous(memory_format=memory_format)
+    """(B, H, W) or (B, H, W, C) uint8 -> (B, C, H, W) float32 in [0, 1]."""
+    channels_first = images.unsqueeze(1) if images.dim() == 3 else images.permute(0, 3, 1, 2)
+    return channels_first.float().div_(255.0).contiguous(memory_format=memory_format)
 
 
 @torch.no_grad()
-def embed_tensor(method: Method, images: torch.Tensor, batch_size: int = 2048) -> torch.Tensor:
-    """(N, 28, 28) uint8 on the model's device -> (N, D) `method.embed` features, in eval mode."""
+def in_batches(function, method: Method, images: torch.Tensor, batch_size: int = 2048) -> torch.Tensor:
+    """`function` (a method of `method`) of (N, H, W[, C]) uint8 images on the model's device, batch by
+    batch, in eval mode: (N, ...) float."""
     was_training = method.training
     method.eval()
-    features = torch.cat([method.embed(as_batch(images[i:i + batch_size])).float()
-                          for i in range(0, len(images), batch_size)])
+    outputs = torch.cat([function(as_batch(images[i:i + batch_size])).float()
+                         for i in range(0, len(images), batch_size)])
     method.train(was_training)
-    return features
+    return outputs
+
+
+def embed_tensor(method: Method, images: torch.Tensor) -> torch.Tensor:
+    """(N, H, W[, C]) uint8 on the model's device -> (N, D) `method.embed` features, in eval mode."""
+    return in_batches(method.embed, method, images)
 
 
 def embed_all(method: Method, images: np.ndarray, device: torch.device) -> np.ndarray:
     return embed_tensor(method, torch.from_numpy(images).to(device)).cpu().numpy()
+
+
+def classify_all(method: Method, images: np.ndarray, device: torch.device) -> np.ndarray:
+    """(N, H, W[, C]) uint8 -> (N,) int64, the argmax of `method.classify`, in eval mode."""
+    return in_batches(method.classify, method, torch.from_numpy(images).to(device)).argmax(dim=1).cpu().numpy()
 
 
 @contextlib.contextmanager
@@ -184,9 +233,10 @@ def reuse_freed_memory() -> None:
     mallopt(trim_threshold, 1 << 30)
 
 
-def fit(name: str, method: Method, images: np.ndarray, params: TrainParams, engine: EngineParams,
+def fit(name: str, method: Method, views: Mapping[str, View], params: TrainParams, engine: EngineParams,
         fp: str, run, until_epoch: int | None = None) -> dict[str, list[float]]:
-    """Train `method` on `images` ((N, 28, 28) uint8); returns the per-epoch means of the logged scalars.
+    """Train `method` on the streams it asks for (`Method.batch_sizes`) of the task's `views`; returns the
+    per-epoch means of the logged scalars.
 
     until_epoch: train only the schedule's first epochs and keep the checkpoint, so that a later call with
     the same `fp` continues exactly as an uninterrupted run (restarts that keep the best candidate).
@@ -205,13 +255,18 @@ def fit(name: str, method: Method, images: np.ndarray, params: TrainParams, engi
     run.log_params({"engine.threads": torch.get_num_threads(), "engine.resolved_device": str(device),
                     "engine.processes": processes})
 
-    data = torch.from_numpy(images).to(device)  # (N, 28, 28) uint8, the whole dataset on the device
-    steps_per_epoch = len(data) // params.batch_size
-    if steps_per_epoch == 0:
-        raise UvlError(f"{name}.batch_size: {params.batch_size} is larger than the {len(data)} training images")
-    if params.batch_size % processes:
-        raise UvlError(f"{name}.batch_size: {params.batch_size} does not split evenly over {processes} processes")
-    local_batch = params.batch_size // processes  # this process's slice of each global batch
+    streams = {}  # the whole of each stream on the device
+    for stream, batch_size in method.batch_sizes(params, list(views)).items():
+        view = views[stream]
+        if len(view) < batch_size:
+            raise UvlError(f"{name}: the {stream} stream's batch of {batch_size} is larger than its {len(view)} images")
+        if batch_size % processes:
+            raise UvlError(f"{name}: the {stream} stream's batch of {batch_size} does not split evenly over "
+                           f"{processes} processes")
+        streams[stream] = Stream(torch.from_numpy(view.images).to(device),
+                                 None if view.labels is None else torch.from_numpy(view.labels).to(device), batch_size)
+    first = streams[next(iter(streams))]
+    steps_per_epoch = len(first) // first.batch_size
     total_steps = params.epochs * steps_per_epoch
     stop = total_steps if until_epoch is None else min(total_steps, until_epoch * steps_per_epoch)
     memory_format = torch.channels_last if engine.channels_last else torch.contiguous_format
@@ -243,11 +298,26 @@ def fit(name: str, method: Method, images: np.ndarray, params: TrainParams, engi
             _save(path, {"fingerprint": fp, "step": step, "model": method.state_dict(),
                          "optimizer": optimizer.state_dict(), "history": history, "sums": sums})
 
+    orders = {}  # stream -> (epoch or cycle, its permutation)
+
+    def batch(k: int, stream_name: str, stream: Stream) -> Batch:
+        """The stream's batch at `step`, this process's slice of it: position and permutation are functions
+        of the step, so a resumed run draws the same batches."""
+        steps_per_cycle = len(stream) // stream.batch_size  # the last, partial batch of a cycle is dropped
+        cycle, position = divmod(step, steps_per_cycle)
+        if orders.get(stream_name, (None,))[0] != cycle:
+            seed = derive_seed(params.seed, cycle) if k == 0 else derive_seed(params.seed, cycle, k)
+            orders[stream_name] = (cycle, torch.randperm(len(stream), generator=torch.Generator().manual_seed(seed)).to(device))
+        local = stream.batch_size // processes  # this process's slice of each global batch
+        start = position * stream.batch_size + rank * local
+        indices = orders[stream_name][1][start:start + local]  # (B / processes,)
+        return Batch(as_batch(stream.images[indices], memory_format),
+                     None if stream.labels is None else stream.labels[indices], indices)
+
     autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=params.precision == "bf16")
-    progress = tqdm(total=total_steps * params.batch_size, initial=step * params.batch_size, unit="img",
+    progress = tqdm(total=total_steps * first.batch_size, initial=step * first.batch_size, unit="img",
                     unit_scale=True, desc=name, mininterval=1 if sys.stderr.isatty() else 30, file=sys.stderr,
                     disable=not distributed.is_main())  # one bar, not one per process
-    order = None
     method.train()
     try:
         with _sigterm_flag() as terminated:
@@ -256,21 +326,17 @@ def fit(name: str, method: Method, images: np.ndarray, params: TrainParams, engi
                     checkpoint()
                     raise UvlError(f"{name}: terminated at step {step}/{total_steps}; "
                                    f"checkpoint saved to {path}, rerun to resume")
-                if not method.before_step(step, data):
+                if not method.before_step(step, streams):
                     print(f"uvl: {name} converged at step {step}/{total_steps}", file=sys.stderr)
                     break
                 epoch, position = divmod(step, steps_per_epoch)
-                if position == 0 or order is None:
-                    order = torch.randperm(len(data), generator=torch.Generator().manual_seed(
-                        derive_seed(params.seed, epoch))).to(device)
+                batches = {stream_name: batch(k, stream_name, stream) for k, (stream_name, stream) in enumerate(streams.items())}
                 # each process draws its own augmentations; one process keeps the seeds of earlier releases
                 torch.manual_seed(derive_seed(params.seed, epoch, position, *([rank] if processes > 1 else [])))
                 for group in optimizer.param_groups:  # a function of the step, so resuming needs no state
                     group["lr"] = learning_rate(params, step, total_steps)
-                start = position * params.batch_size + rank * local_batch
-                indices = order[start:start + local_batch]  # (B / processes,)
                 with autocast:
-                    loss, scalars = training_step(as_batch(data[indices], memory_format), indices)
+                    loss, scalars = training_step(**batches)
                 global_loss = distributed.mean(loss.detach())
                 if not torch.isfinite(global_loss):
                     raise UvlError(f"{name}: loss is {global_loss.item()} at epoch {epoch} step {step} "
@@ -283,7 +349,7 @@ def fit(name: str, method: Method, images: np.ndarray, params: TrainParams, engi
                 for key, value in {"loss": loss.detach(), **scalars}.items():
                     sums[key] = sums.get(key, 0) + value.detach().float()
                 step += 1
-                progress.update(params.batch_size)
+                progress.update(first.batch_size)
                 if step % steps_per_epoch == 0:
                     totals = distributed.mean(torch.stack(list(sums.values())))  # over the processes
                     means = {k: (v / steps_per_epoch).item() for k, v in zip(sums, totals)}

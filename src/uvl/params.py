@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import (
@@ -58,37 +58,58 @@ class DataParams(Section):
     test_limit: PositiveInt | None  # use only the first N test images; null = all 10,000
 
 
-PIXELS = "data/prepared/mnist.npz"
-
-
 class PipelineParams(Section):
-    # method -> what its cluster@ stage reads: the prepared pixels, or models/<method> for a trained method
-    methods: dict[str, str] = Field(min_length=1)  # run by `dvc repro`, in report order
-    # trained method -> what its pretrain@ stage reads: the prepared pixels, or models/<upstream> for a
-    # method that starts from another's model (the module's UPSTREAM, e.g. DEC from the stacked autoencoder)
-    trained: dict[str, str]
+    methods: list[str] = Field(min_length=1)  # what `dvc repro` runs, in report order (dvc.yaml: python -m uvl.dag)
 
     @model_validator(mode="after")
-    def _inputs_match_training(self):
-        from uvl import methods
-
-        for name in self.trained:
-            if name not in self.methods:
-                raise ValueError(f"trained lists '{name}', which is not in pipeline.methods")
-        for name, source in self.methods.items():
-            expected = f"models/{name}" if name in self.trained else PIXELS
-            if source != expected:
-                raise ValueError(f"methods.{name} must be '{expected}' "
-                                 f"({'a trained method reads its pretrain@ output' if name in self.trained else 'not in pipeline.trained'})")
-        for name, source in self.trained.items():
-            upstream = methods.upstream(name)
-            expected = f"models/{upstream}" if upstream else PIXELS
-            if source != expected:
-                raise ValueError(f"trained.{name} must be '{expected}' "
-                                 f"({f'{name} starts from the model of {upstream}' if upstream else f'{name} trains on the pixels'})")
-            if upstream and upstream not in self.trained:
-                raise ValueError(f"trained.{name} starts from {upstream}, which must be in pipeline.trained too")
+    def _each_once(self):
+        if duplicates := sorted({name for name in self.methods if self.methods.count(name) > 1}):
+            raise ValueError(f"methods: {', '.join(duplicates)} listed more than once")
         return self
+
+
+DatasetName = Literal["mnist", "digits8"]  # the datasets uvl.data.datasets prepares
+
+
+class UpstreamModel:
+    """Marks a params field whose value names another method whose trained model this one starts from:
+    uvl.dag makes the stage depend on models/<that method> (`dec.autoencoder: sae`)."""
+
+
+Upstream = Annotated[str, UpstreamModel()]
+
+
+def upstream_fields(schema: type[BaseModel]) -> list[str]:
+    """The fields of a method's params schema that name upstream models, in declaration order."""
+    return [name for name, field in schema.model_fields.items()
+            if any(isinstance(marker, UpstreamModel) for marker in field.metadata)]
+
+
+class LabelDraw(Section):
+    """The `labels:` block of a section whose method trains with labels (uvl.data.protocol draws them)."""
+
+    per_class: PositiveInt | None  # labelled training images per class; null = every one left after validation
+    classes_left_out: list[NonNegativeInt]  # classes with no labelled image (novel-class discovery)
+    noise_rate: float = Field(ge=0, lt=1)  # fraction of drawn labels (validation too) replaced by a wrong class
+    noise_kind: Literal["symmetric", "pair"]  # symmetric: any other class, uniformly; pair: c -> c + 1 (mod K)
+    validation_per_class: PositiveInt  # labelled training images per class held out for every choice
+    seed: NonNegativeInt  # the draw's own seed, so a seeds grid can vary it apart from the model's
+
+
+# The fields a method's section takes from its task (uvl.tasks): which data it sees.
+class ClusteringFields(Section):
+    dataset: DatasetName  # the images clustered: both splits, without labels
+
+
+class ClassificationFields(Section):
+    dataset: DatasetName
+    labels: LabelDraw  # which training images come with labels, and how noisy
+
+
+class AdaptationFields(Section):
+    source: DatasetName  # labelled
+    target: DatasetName  # unlabelled in training; its test split is the score
+    labels: LabelDraw  # the draw from the source's training split
 
 
 class EngineParams(Section):
@@ -193,10 +214,12 @@ def load(path: str | Path = PARAMS_FILE) -> Params:
             sections[name] = validate_section(name, section, methods.get(name).Params)
     pipeline = fixed["pipeline"]
     for name in pipeline.methods:
-        module = methods.get(name)  # an unknown method name is reported as such
+        methods.get(name)  # an unknown method name is reported as such
         if name not in sections:
             raise UvlError(f"{path}: pipeline.methods lists '{name}' but there is no '{name}:' section")
-        if methods.is_trained(module) != (name in pipeline.trained):
-            raise UvlError(f"{path}: pipeline.trained: '{name}' {'trains' if methods.is_trained(module) else 'has no training'}"
-                           f", so it must {'' if methods.is_trained(module) else 'not '}be listed there")
+    for name, section in sections.items():
+        for field in upstream_fields(type(section)):
+            upstream = getattr(section, field)
+            if upstream not in pipeline.methods or not methods.is_trained(methods.get(upstream)):
+                raise UvlError(f"{path}: {name}.{field}: '{upstream}' is not a trained method in pipeline.methods")
     return Params(**fixed, methods=sections)

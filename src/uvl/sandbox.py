@@ -23,7 +23,7 @@ from uvl.params import read_yaml
 from uvl.profile import merged
 
 ROOT = Path(__file__).resolve().parents[2]
-GENERATED = ("dvc.lock", "metrics", "plots", "reports")  # a copy regenerates these
+GENERATED = ("dvc.lock", "metrics", "records", "plots", "reports")  # a copy regenerates these
 
 
 def project_env(**extra: str) -> dict[str, str]:

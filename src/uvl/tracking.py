@@ -25,6 +25,9 @@ from pathlib import Path
 from typing import Any
 
 EXPERIMENT = "uvl"
+# MLflow 3 opens an experiment by its kind; without this tag its UI guesses GenAI and lists runs as evaluations
+EXPERIMENT_KIND = {"mlflow.experimentKind": "custom_model_development"}
+DIGEST_LENGTH = 36  # MLflow's store keeps the first 36 characters of a dataset's digest
 
 # No telemetry and no long retries on a machine that may be offline.
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
@@ -73,7 +76,7 @@ def _client_and_experiment():
     if not uri.startswith("sqlite:///"):
         client = MlflowClient(uri)
         experiment = client.get_experiment_by_name(EXPERIMENT)
-        return client, experiment.experiment_id if experiment else client.create_experiment(EXPERIMENT)
+        return client, _with_kind(client, experiment) if experiment else client.create_experiment(EXPERIMENT, tags=EXPERIMENT_KIND)
     store = Path(uri.removeprefix("sqlite:///"))
     artifacts = store.parent / "artifacts"
     _check_writable(store.parent)
@@ -82,8 +85,17 @@ def _client_and_experiment():
         client = MlflowClient(uri)
         experiment = client.get_experiment_by_name(EXPERIMENT)
         if experiment is None:
-            return client, client.create_experiment(EXPERIMENT, artifact_location=artifacts.resolve().as_uri())
-        return client, experiment.experiment_id
+            return client, client.create_experiment(EXPERIMENT, artifact_location=artifacts.resolve().as_uri(),
+                                                    tags=EXPERIMENT_KIND)
+        return client, _with_kind(client, experiment)
+
+
+def _with_kind(client, experiment) -> str:
+    """The experiment's id, after tagging its kind if a store made before the tag lacks it."""
+    for key, value in EXPERIMENT_KIND.items():
+        if experiment.tags.get(key) != value:
+            client.set_experiment_tag(experiment.experiment_id, key, value)
+    return experiment.experiment_id
 
 
 def _git_revision(root: Path) -> str:
@@ -96,6 +108,23 @@ def _git_revision(root: Path) -> str:
     if rev.returncode != 0:
         return "unknown"
     return rev.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
+
+
+def dataset_inputs(data: Mapping[str, Any]) -> list:
+    """MLflow dataset inputs for a run's data record: each prepared dataset (its checksums' digest), and a
+    label draw (its indices' digest) as a dataset of its own."""
+    from mlflow.entities import Dataset, DatasetInput, InputTag
+
+    training = [InputTag("mlflow.data.context", "training")]
+    inputs = [DatasetInput(Dataset(name=name, digest=digest[:DIGEST_LENGTH], source_type="local",
+                                   source=f"data/prepared/{name}"), training)
+              for name, digest in data["datasets"]]
+    if "label_draw" in data:
+        first = data["datasets"][0][0]
+        inputs.append(DatasetInput(Dataset(name=f"{first} labels ({data['labelled_images']} drawn)",
+                                           digest=data["label_draw"][:DIGEST_LENGTH], source_type="local",
+                                           source=f"data/prepared/{first}"), training))
+    return inputs
 
 
 def flatten(params: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
@@ -131,23 +160,30 @@ class Run:
         self._client, self.run_id = None, None
 
     @classmethod
-    def start(cls, method: str, stage: str, params: Mapping[str, Any], tags: Mapping[str, str] = ()) -> Run:
-        """Create a run named after the method, tagged with the git revision and the DVC experiment."""
+    def start(cls, method: str, stage: str, params: Mapping[str, Any], data: Mapping[str, Any] | None = None,
+              tags: Mapping[str, str] = ()) -> Run:
+        """Create a run named after the method, the DVC experiment and the seed ("moco · seed-3 · seed 3"),
+        tagged with the git revision and the DVC experiment; `data` (uvl.data.protocol.record) becomes its
+        dataset inputs, with our checksums as their digests."""
         run = cls()
         try:
             client, experiment_id = _client_and_experiment()
             root = project_root()
+            experiment = os.environ.get("DVC_EXP_NAME", "workspace")
+            seed = (params.get(method) or {}).get("seed")
             all_tags = {
                 "uvl.method": method,
                 "uvl.stage": stage,
-                "dvc.exp_name": os.environ.get("DVC_EXP_NAME", "workspace"),
+                "dvc.exp_name": experiment,
                 "dvc.exp_baseline_rev": os.environ.get("DVC_EXP_BASELINE_REV", ""),
                 "mlflow.source.git.commit": _git_revision(root),
                 **dict(tags),
             }
-            created = client.create_run(experiment_id, run_name=method, tags=all_tags)
+            created = client.create_run(experiment_id, run_name=f"{method} · {experiment} · seed {seed}", tags=all_tags)
             run._client, run.run_id = client, created.info.run_id
             run.log_params(params)
+            if data:
+                client.log_inputs(run.run_id, datasets=dataset_inputs(data))
         except Exception as err:  # noqa: BLE001 - any tracking failure must leave training running
             run._fail(err)
         return run

@@ -1,5 +1,2 @@
-"""Data: MNIST from any of its sources, verified against the official checksums, and the prepared arrays."""
-
-from uvl.data.mnist import Mnist, load_prepared, prepare
-
-__all__ = ["Mnist", "load_prepared", "prepare"]
+"""Data: datasets in one schema (datasets), where they come from (mnist, digits, idx), what training sees of them
+(protocol) and batched augmentation (augment)."""

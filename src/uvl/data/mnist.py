@@ -16,16 +16,13 @@ import gzip
 import hashlib
 import importlib.util
 import pickle
-import zipfile
 import zlib
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from uvl.data import idx
 from uvl.errors import UvlError
-from uvl.io import save_npz
 
 # MD5 of the official uncompressed IDX files.
 OFFICIAL_MD5 = {
@@ -139,45 +136,8 @@ def verify(arrays: dict[str, np.ndarray], source: str) -> None:
             )
 
 
-def prepare(source: str, out: Path, raw_dir: Path) -> None:
-    arrays = read_source(source, raw_dir)
-    verify(arrays, source)
-    save_npz(out, **arrays)
-
-
-@dataclass(frozen=True)
-class Mnist:
-    """The clustering protocol's view: training images first, then test images, fitted on all of them."""
-
-    images: np.ndarray  # (N, 28, 28) uint8
-    labels: np.ndarray  # (N,) int64
-    n_train: int
-
-    @property
-    def test(self) -> slice:
-        return slice(self.n_train, len(self.labels))
-
-    def pixels(self) -> np.ndarray:
-        """(N, 784) float32 in [0, 1]."""
-        return self.images.reshape(len(self.images), -1).astype(np.float32) / 255.0
-
-
-def load_prepared(path: Path, train_limit: int | None, test_limit: int | None) -> Mnist:
-    """Load `data/prepared/mnist.npz`, keeping the first `train_limit`/`test_limit` images of each split."""
-    try:
-        with zipfile.ZipFile(path) as archive:  # np.load stops before a member's end, where its CRC is checked
-            bad = archive.testzip()
-        if bad is not None:
-            raise ValueError(f"CRC mismatch in {bad}")
-        with np.load(path) as npz:
-            arrays = {key: npz[key] for key in ARRAY_OF_FILE.values()}
-    except FileNotFoundError:
-        raise UvlError(f"{path}: not found; run `dvc repro prepare`") from None
-    except (OSError, EOFError, KeyError, ValueError, zipfile.BadZipFile, zlib.error) as err:
-        raise UvlError(f"{path}: corrupted, cannot be read ({err}); run `dvc repro -f prepare`") from None
-    train, test = slice(train_limit), slice(test_limit)
-    images = np.concatenate([arrays["train_images"][train], arrays["test_images"][test]])
-    labels = np.concatenate([arrays["train_labels"][train], arrays["test_labels"][test]]).astype(np.int64)
-    if images.dtype != np.uint8 or images.shape[1:] != (28, 28) or len(images) != len(labels):
-        raise UvlError(f"{path}: unexpected arrays (images {images.dtype} {images.shape}, labels {labels.shape})")
-    return Mnist(images=images, labels=labels, n_train=len(arrays["train_labels"][train]))
+def arrays(source: str, raw_dir: Path) -> dict[str, np.ndarray]:
+    """The four official arrays from `source`, verified byte for byte."""
+    read = read_source(source, raw_dir)
+    verify(read, source)
+    return read

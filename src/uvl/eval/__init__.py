@@ -1,12 +1,3 @@
-"""Evaluation of cluster assignments against labels; works on whatever produced the assignments."""
-
-from uvl.eval.clustering import (
-    cluster_acc,
-    clustering_scores,
-    hungarian_mapping,
-    matched_confusion,
-    most_confused_pairs,
-    row_metrics,
-)
-
-__all__ = ["cluster_acc", "clustering_scores", "hungarian_mapping", "matched_confusion", "most_confused_pairs", "row_metrics"]
+"""Scoring, whatever produced the outputs: clustering (Hungarian-matched accuracy, NMI, ARI), classification
+(plain accuracy), adaptation, the probes on frozen features and the figures. `uvl.eval.<task>.evaluate` is
+the evaluate stage of each task."""

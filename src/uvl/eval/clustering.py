@@ -1,4 +1,5 @@
-"""Clustering metrics: Hungarian-matched accuracy, NMI, ARI and the matched confusion matrix.
+"""Clustering metrics: Hungarian-matched accuracy, NMI, ARI and the matched confusion matrix; the clustering
+task's evaluation (`evaluate`).
 
 ACC = max over one-to-one mappings m of (1/n) Σ_i 1{l_i = m(c_i)}, with l_i the true label and c_i the
 cluster of image i. The best mapping is found with the Hungarian algorithm on the cluster-by-label count
@@ -7,9 +8,17 @@ matrix. With more clusters than labels, the clusters left unmatched count as err
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 from sklearn.metrics import adjusted_rand_score, confusion_matrix, normalized_mutual_info_score
+
+from uvl.data import datasets
+from uvl.eval.figures import confusion_csv, confusion_png, tsne_png
+from uvl.eval.probes import knn_accuracy, linear_probe_accuracy
+from uvl.params import ClusteringFields
+from uvl.tasks.clustering import Scores
 
 
 def _contingency(labels: np.ndarray, clusters: np.ndarray) -> np.ndarray:
@@ -37,11 +46,12 @@ def cluster_acc(labels: np.ndarray, clusters: np.ndarray) -> float:
 
 
 def clustering_scores(labels: np.ndarray, clusters: np.ndarray) -> dict[str, float]:
-    """{'acc', 'nmi', 'ari'} as fractions in [0, 1] (ARI can be slightly negative for random clusters)."""
+    """{'cluster_acc', 'cluster_nmi', 'cluster_ari'} as fractions in [0, 1] (ARI can be slightly negative for
+    random clusters)."""
     return {
-        "acc": cluster_acc(labels, clusters),
-        "nmi": float(normalized_mutual_info_score(labels, clusters)),
-        "ari": float(adjusted_rand_score(labels, clusters)),
+        "cluster_acc": cluster_acc(labels, clusters),
+        "cluster_nmi": float(normalized_mutual_info_score(labels, clusters)),
+        "cluster_ari": float(adjusted_rand_score(labels, clusters)),
     }
 
 
@@ -51,17 +61,45 @@ def matched_confusion(labels: np.ndarray, clusters: np.ndarray, mapping: np.ndar
     return confusion_matrix(labels, mapping[clusters], labels=np.arange(n_labels))
 
 
-def most_confused_pairs(confusion: np.ndarray, top: int = 3) -> list[tuple[int, int, int]]:
-    """The `top` unordered label pairs {a, b} with the most images of one predicted as the other, as (a, b, count)."""
-    off_diagonal = confusion - np.diag(np.diag(confusion))
-    symmetric = np.triu(off_diagonal + off_diagonal.T, k=1)
-    order = np.argsort(symmetric, axis=None)[::-1][:top]
-    pairs = [np.unravel_index(i, symmetric.shape) for i in order]
-    return [(int(a), int(b), int(symmetric[a, b])) for a, b in pairs if symmetric[a, b] > 0]
-
-
 def row_metrics(labels: np.ndarray, clusters: np.ndarray, test: slice) -> dict[str, float]:
     """Scores on all images (the standard clustering protocol) and, re-matched, on the test split alone."""
     scores = clustering_scores(labels, clusters)
     scores.update({f"test_{k}": v for k, v in clustering_scores(labels[test], clusters[test]).items()})
     return scores
+
+
+def evaluate(name: str, section: ClusteringFields, data, evaluation, outputs: Path, plots: Path,
+             selected_on: str) -> dict[str, Scores]:
+    """Scores of every row in outputs/assignments.npz; writes the headline row's confusion matrix and, for
+    a trained method, a t-SNE map of its test features into `plots`."""
+    dataset = datasets.load(section.dataset, data.train_limit, data.test_limit)
+    labels = np.concatenate([dataset.train_labels, dataset.test_labels])
+    test = slice(dataset.n_train, len(labels))
+    with np.load(outputs / "assignments.npz") as npz:
+        rows = {row: npz[row] for row in npz.files}
+    headline = name
+    scores = {row: row_metrics(labels, assignment, test) for row, assignment in rows.items()}
+    features_file = outputs / "features.npy"
+    probes = {}
+    if features_file.exists():
+        features = np.load(features_file)
+        train = slice(0, dataset.n_train)
+        probes = {
+            "linear_probe_acc": linear_probe_accuracy(features[train], labels[train], features[test], labels[test],
+                                                      evaluation.probe_max_iter, section.seed),
+            "knn_acc": knn_accuracy(features[train], labels[train], features[test], labels[test],
+                                    evaluation.knn_k, evaluation.knn_temperature),
+        }
+        sample = np.arange(dataset.n_train, len(labels))[: evaluation.tsne_samples]
+        tsne_png(features[sample], labels[sample], f"{name}: t-SNE of {len(sample)} test embeddings",
+                 plots / "tsne.png", section.seed)
+
+    truth, clusters = labels[test], rows[headline][test]
+    mapping = hungarian_mapping(truth, clusters)
+    confusion_png(matched_confusion(truth, clusters, mapping),
+                  f"{headline}: test split, ACC {scores[headline]['test_cluster_acc']:.1%}", plots / "confusion.png",
+                  xlabel="predicted (Hungarian-matched cluster)")
+    confusion_csv(truth, mapping[clusters], plots / "confusion.csv")
+    return {row: Scores(**values, **(probes if row == headline else {}), selected_on=selected_on)
+            for row, values in scores.items()}
+

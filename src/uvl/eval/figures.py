@@ -1,4 +1,5 @@
-"""The PNG figures of evaluate@: a confusion matrix and a t-SNE map, written atomically."""
+"""The figures of the evaluate stage: a confusion matrix (PNG, and CSV for `dvc plots`) and a t-SNE map, written
+atomically."""
 
 from __future__ import annotations
 
@@ -23,13 +24,21 @@ def _save(fig, path) -> None:
     _pyplot().close(fig)
 
 
-def confusion_png(confusion: np.ndarray, title: str, path) -> None:
+def confusion_png(confusion: np.ndarray, title: str, path, xlabel: str) -> None:
     from sklearn.metrics import ConfusionMatrixDisplay
 
     fig, ax = _pyplot().subplots(figsize=(6, 5.5))
     ConfusionMatrixDisplay(confusion).plot(ax=ax, colorbar=False, values_format="d")
-    ax.set(title=title, xlabel="predicted (Hungarian-matched cluster)", ylabel="true label")
+    ax.set(title=title, xlabel=xlabel, ylabel="true label")
     _save(fig, path)
+
+
+def confusion_csv(actual: np.ndarray, predicted: np.ndarray, path) -> None:
+    """Pairs of true and predicted labels, for `dvc plots show`'s confusion template."""
+    import pandas as pd
+
+    with atomic_path(path) as tmp:
+        pd.DataFrame({"actual": actual, "predicted": predicted}).to_csv(tmp, index=False)
 
 
 def tsne_png(features: np.ndarray, labels: np.ndarray, title: str, path, seed: int) -> None:

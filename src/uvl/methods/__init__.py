@@ -1,10 +1,17 @@
 """Methods, found by name: `uvl.methods.<name>` is the module of the `<name>:` section in params.yaml.
 
-A method module defines `Params` (a `uvl.params.Section` schema), `PUBLISHED` (the figures it is compared
-with in the report) and `cluster`, which returns named cluster assignments for every image; the first name
-is the method's headline row, named after the method. A method that clusters pixels directly defines
-`cluster(pixels, params)`. A trained method also defines `build(params) -> uvl.engine.Method`, which the
-`pretrain@` stage trains, and `cluster(features, params, model)`, with the model's `embed` features.
+A method module defines
+- `TASK`: its task (uvl.tasks: clustering, classification, adaptation), which decides the data it sees,
+  the stage after training and its scores;
+- `Params`: its params schema (a `uvl.params.Section` with the task's fields, e.g. `ClusteringFields`; a
+  field typed `Upstream` names another method whose trained model it starts from, e.g. `dec.autoencoder`);
+- `PUBLISHED`: the figures its rows are compared with (uvl.published); `SELECTED_ON`: how its defaults
+  were chosen;
+- for a trained method, `build(params, *upstream_models) -> uvl.engine.Method`, which the pretrain stage
+  trains;
+- for a clustering method, `cluster`, which returns named cluster assignments for every image, its headline
+  row first, named after the method: `cluster(pixels, params)` for a method without training,
+  `cluster(features, params, model)` with the model's `embed` features for a trained one.
 No registry: adding a module adds the method.
 """
 
@@ -31,8 +38,3 @@ def get(name: str) -> ModuleType:
 
 def is_trained(module: ModuleType) -> bool:
     return hasattr(module, "build")
-
-
-def upstream(name: str) -> str | None:
-    """The method whose trained model `name` starts from (its module's `UPSTREAM`, e.g. idec: sae), or None."""
-    return getattr(get(name), "UPSTREAM", None)

@@ -16,13 +16,16 @@ from pydantic import Field, NonNegativeInt, PositiveFloat, PositiveInt
 from sklearn.decomposition import PCA
 from sklearn.mixture import GaussianMixture
 
-from uvl.params import Section
-from uvl.report import Published
+from uvl.params import ClusteringFields
+from uvl.published import Published
 
-PUBLISHED = [Published(row="gmm", acc=0.808, source="seed poster")]
+PUBLISHED = [Published(row="gmm", value=0.808, source="seed poster")]
+TASK = "clustering"
+# how the defaults were chosen (each metrics file's selected_on)
+SELECTED_ON = ("label-free: EM initialisations kept by likelihood; no setting chosen by looking at labels")
 
 
-class Params(Section):
+class Params(ClusteringFields):
     n_components: int = Field(ge=2)  # mixture components = clusters (10 digits)
     pca_components: PositiveInt  # PCA size before EM for the headline row
     covariance_type: Literal["full", "tied", "diag", "spherical"]

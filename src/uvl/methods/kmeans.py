@@ -10,16 +10,19 @@ import numpy as np
 from pydantic import Field, NonNegativeFloat, NonNegativeInt, PositiveInt
 from sklearn.cluster import KMeans
 
-from uvl.params import Section
-from uvl.report import Published
+from uvl.params import ClusteringFields
+from uvl.published import Published
 
 PUBLISHED = [
-    Published(row="kmeans", acc=0.752, source="seed poster",
+    Published(row="kmeans", value=0.752, source="seed poster",
               note="k-means with 10 clusters on raw MNIST pixels scores about 53% in the literature."),
 ]
+TASK = "clustering"
+# how the defaults were chosen (each metrics file's selected_on)
+SELECTED_ON = ("label-free: k-means++ restarts kept by inertia; no setting chosen by looking at labels")
 
 
-class Params(Section):
+class Params(ClusteringFields):
     n_clusters: int = Field(ge=2)  # 10 digits
     n_init: PositiveInt  # k-means++ restarts; the best inertia wins (scikit-learn's default: 1 with k-means++)
     max_iter: PositiveInt  # Lloyd iterations per restart

@@ -6,7 +6,7 @@ keys of past batches stay comparable. They are kept in a FIFO queue of `queue_si
 InfoNCE asks each query to pick its own key among them. The queue and f_k are module state (a buffer and
 a submodule), so checkpoints carry them and the queue persists across epochs.
 
-Evaluation (cluster@moco): the clusters follow N2D's recipe on the encoder features (uvl.n2d: UMAP,
+Evaluation (cluster@moco): the clusters follow N2D's recipe on the encoder features (uvl.clustering.n2d: UMAP,
 then a full-covariance Gaussian mixture; row `moco`). Two k-means rows stand beside it: on the
 PCA-whitened features (`moco_kmeans_whitened`) and on the L2-normalised features themselves
 (`moco_kmeans`). Then linear-probe and kNN accuracy (evaluate@moco).
@@ -45,17 +45,21 @@ from torch import nn
 
 from uvl import distributed
 from uvl.data.augment import AugmentParams, random_affine
-from uvl.engine import Method
+from uvl.engine import Batch, Method
 from uvl.losses.contrastive import info_nce
 from uvl.models.convnet import small_convnet
-from uvl.n2d import UmapParams, umap_gmm
-from uvl.params import TrainParams
-from uvl.report import Published
+from uvl.clustering.n2d import UmapParams, umap_gmm
+from uvl.params import ClusteringFields, TrainParams
+from uvl.published import Published
 
-PUBLISHED = [Published(row="moco", acc=0.969, source="seed poster")]
+PUBLISHED = [Published(row="moco", value=0.969, source="seed poster")]
+TASK = "clustering"
+# how the defaults were chosen (each metrics file's selected_on)
+SELECTED_ON = ("headline row: N2D's published UMAP + GMM settings, untuned; row moco_kmeans_whitened: "
+               "pca_components chosen on seed 0's labels of all images")
 
 
-class Params(TrainParams, UmapParams):  # UmapParams: the headline row's UMAP
+class Params(TrainParams, ClusteringFields, UmapParams):  # UmapParams: the headline row's UMAP
     feature_dim: PositiveInt  # encoder output (128 in the paper)
     mlp_head: bool  # MoCo v2: a 2-layer MLP projection on top of the encoder, used for the loss only
     queue_size: PositiveInt  # K, negatives in the queue (65536 on ImageNet, 4096 in the CIFAR demo)
@@ -87,9 +91,9 @@ class MoCo(Method):
         self.register_buffer("queue", F.normalize(torch.randn(params.queue_size, params.feature_dim), dim=1))  # (K, D)
         self._last_keys: torch.Tensor | None = None
 
-    def training_step(self, images, indices):
-        return self.step_on_views(random_affine(images, self.params.augment),
-                                  random_affine(images, self.params.augment))
+    def training_step(self, train: Batch):
+        return self.step_on_views(random_affine(train.images, self.params.augment),
+                                  random_affine(train.images, self.params.augment))
 
     def step_on_views(self, query_view, key_view):
         """The loss on two views (B, 1, 28, 28) of the same images, however they were augmented."""

@@ -26,13 +26,15 @@ from sklearn.decomposition import PCA
 from sklearn.metrics import davies_bouldin_score
 from torch import nn
 
-from uvl.consensus import consensus_gmm
-from uvl.engine import Method, embed_all, embed_tensor, fit, resolve_device
+from uvl.clustering.consensus import consensus_gmm
+from uvl.data.protocol import View
+from uvl.engine import Batch, Method, Stream, embed_all, embed_tensor, fit, resolve_device
 from uvl.losses.clustering import kl_divergence, student_t_assignment, target_distribution
-from uvl.params import EngineParams, TrainParams
+from uvl.params import ClusteringFields, EngineParams, TrainParams, Upstream
 
 
-class Params(TrainParams):  # epochs, batch_size, lr, ...: the clustering phase
+class Params(TrainParams, ClusteringFields):  # epochs, batch_size, lr, ...: the clustering phase
+    autoencoder: Upstream  # the method whose pretrained autoencoder (`encoder`, `decoder`) it starts from (sae)
     n_clusters: int = Field(ge=2)
     alpha: PositiveFloat  # Student-t degrees of freedom (1)
     start: Literal["kmeans", "gmm"]  # what places the initial centres (`initial_centres`)
@@ -76,46 +78,46 @@ class DEC(Method):
     def soft_assignment(self, embeddings: torch.Tensor) -> torch.Tensor:
         return student_t_assignment(embeddings, self.centres, self.params.alpha)  # Q: (B, K)
 
-    def before_step(self, step, data):
+    def before_step(self, step, streams: dict[str, Stream]):
         if step % self.params.update_interval:
             return True
         with torch.no_grad():
-            q = self.soft_assignment(embed_tensor(self, data))  # (N, K) over the whole training set
+            q = self.soft_assignment(embed_tensor(self, streams["train"].images))  # (N, K) over the whole training set
         self.target = target_distribution(q)
         assignments = q.argmax(dim=1)
         changed = (assignments != self.assignments).float().mean().item() if len(self.assignments) else 1.0
         self.assignments = assignments
         return step == 0 or changed >= self.params.tol
 
-    def training_step(self, images, indices):
-        z = self.encoder(images)  # (B, D)
+    def training_step(self, train: Batch):
+        z = self.encoder(train.images)  # (B, D)
         q = self.soft_assignment(z)
-        clustering = kl_divergence(self.target[indices], q)
+        clustering = kl_divergence(self.target[train.indices], q)
         # KL(P || Q) need not fall across refreshes, as each makes P sharper; the assignments' uncertainty
         # 1 − mean_i max_j q_ij is what self-training drives down
         scalars = {"kl": clustering.detach(), "uncertainty": 1 - q.detach().max(dim=1).values.mean()}
         if self.gamma is None:
             return clustering, scalars
-        reconstruction = nn.functional.mse_loss(self.decoder(z), images.flatten(1))
+        reconstruction = nn.functional.mse_loss(self.decoder(z), train.images.flatten(1))
         return reconstruction + self.gamma * clustering, {**scalars, "reconstruction": reconstruction.detach()}
 
     def embed(self, images):
         return self.encoder(images)  # (B, D)
 
-    def fit(self, name: str, images: np.ndarray, params: Params, engine: EngineParams, fp: str, run):
+    def fit(self, name: str, views: dict[str, View], params: Params, engine: EngineParams, fp: str, run):
         """Centres from a clustering of the pretrained embeddings, then the engine's loop. On a resume the
         checkpoint replaces the centres; the clustering runs again regardless, as it is seeded and cheap."""
         device = resolve_device(engine.device)
-        centres = initial_centres(embed_all(self.to(device), images, device), params)
+        centres = initial_centres(embed_all(self.to(device), views["train"].images, device), params)
         with torch.no_grad():
             self.centres.copy_(torch.from_numpy(centres))
-        return fit(name, self, images, params, engine, fp, run)
+        return fit(name, self, views, params, engine, fp, run)
 
 
 def initial_centres(embeddings: np.ndarray, params: Params) -> np.ndarray:
     """Centres (K, D) for embeddings (N, D). Start gmm: the means of the clusters of AE(GMM)'s mixture (ae.py):
     of `gmm_n_init` full-covariance mixtures fitted to the PCA-whitened embeddings with the variance floor
-    `gmm_reg_covar`, the most central (uvl.consensus). Start kmeans: of `kmeans_n_init` k-means restarts,
+    `gmm_reg_covar`, the most central (uvl.clustering.consensus). Start kmeans: of `kmeans_n_init` k-means restarts,
     those of the lowest inertia (scikit-learn's choice), or of the lowest Davies-Bouldin index: the mean over
     clusters of the largest (s_i + s_j) / d(μ_i, μ_j), s being a cluster's mean distance to its centre.
 
