@@ -1,41 +1,136 @@
-"""The ablation table from `dvc exp show --json` (structure as DVC 3.67 prints it)."""
+"""The ablation tables from `dvc exp show --json` (structure as DVC 3.67 prints it)."""
 
+import pytest
+
+from uvl.methods import moco
+from uvl.published import PublishedGrid
 from uvl.reports.ablation import collect, render
 
-
-def experiment(name, queue_size, momentum, acc, state="success", epochs=5):
-    return {
-        "executor": {"state": state},
-        "revs": [{"data": {
-            "rev": name[:7], "name": name,
-            "params": {"params.yaml": {"data": {"moco": {"queue_size": queue_size, "momentum": momentum,
-                                                         "epochs": epochs}}}},
-            "metrics": {"metrics/moco.json": {"data": {"acc": acc, "knn_acc": 0.9, "n_images": 70000}}},
-        }}],
-    }
+MOCO = {"queue_size": 4096, "momentum": 0.99, "epochs": 40, "augment": {"degrees": 20}, "seed": 0}
+KMEANS = {"n_init": 10, "max_iter": 300, "seed": 0}
 
 
-def test_grid_rows_momentum_columns_queue_size_failed_runs_left_out():
-    workspace = experiment("workspace", 16, 0.9, 0.0)["revs"][0]["data"]
-    shown = [{"rev": "workspace", "data": workspace}, {
-        "rev": "abc1234", "data": {"rev": "abc1234", "params": {}, "metrics": {}},
-        "experiments": [
-            experiment("exp-a", 16, 0.9, 0.5),
-            experiment("exp-b", 32, 0.9, 0.6),
-            experiment("exp-c", 16, 0.99, 0.7),
-            experiment("exp-d", 16, 0.99, 0.9),
-            experiment("exp-e", 32, 0.99, 0.1, state="failed"),
-        ],
-    }]
-    frame = collect(shown)
+def data(name, method, section, scores, train_limit=None):
+    params = {"data": {"source": "package", "train_limit": train_limit, "test_limit": None},
+              "pipeline": {"methods": ["kmeans", "moco"]}, "kmeans": KMEANS, "moco": MOCO, method: section}
+    return {"rev": f"{name}-sha", "params": {"params.yaml": {"data": params}},
+            "metrics": {f"metrics/{method}/{method}.json": {"data": {**scores, "selected_on": "label-free"}},
+                        f"metrics/{method}/{method}_kmeans.json": {"data": {"cluster_acc": 0.01}}}}
+
+
+def experiment(name, method, section, scores, state="success", **kwargs):
+    return {"revs": [{"rev": f"{name}-sha", "name": name, "data": data(name, method, section, scores, **kwargs),
+                      "error": None, "experiments": None}],
+            "executor": {"state": state, "name": "dvc-task", "local": None}, "name": name}
+
+
+def mocos(name, queue_size, momentum, acc, state="success", epochs=5, **kwargs):
+    section = {**MOCO, "queue_size": queue_size, "momentum": momentum, "epochs": epochs}
+    return experiment(name, "moco", section, {"cluster_acc": acc, "knn_acc": 0.9}, state, **kwargs)
+
+
+def shown(*experiments, baseline=None):
+    baseline = baseline or {"rev": "abc1234-sha", "params": {"params.yaml": {"data": {"moco": MOCO, "kmeans": KMEANS}}},
+                            "metrics": {}}
+    return [{"rev": "workspace", "data": {**mocos("workspace", 16, 0.9, 0.0)["revs"][0]["data"], "rev": "workspace"}},
+            {"rev": "abc1234-sha", "name": "main", "data": baseline, "experiments": list(experiments)}]
+
+
+GRID = shown(mocos("exp-a", 16, 0.9, 0.5), mocos("exp-b", 32, 0.9, 0.6), mocos("exp-c", 16, 0.99, 0.7),
+             mocos("exp-d", 16, 0.99, 0.9), mocos("exp-e", 32, 0.99, 0.1, state="failed"))
+
+
+def table_lines(text):
+    return [line for line in text.splitlines() if line.startswith("|")]
+
+
+def section_of(text, title):
+    """The lines of a report from the heading `title` to the next heading of its level."""
+    lines = text.splitlines()
+    start = lines.index(title)
+    level = title.split(" ")[0] + " "
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith(level)), len(lines))
+    return "\n".join(lines[start:end])
+
+
+def test_grid_rows_param_a_columns_param_b_failed_runs_left_out():
+    frame = collect(GRID, "moco", "momentum", "queue_size")
     assert sorted(frame.experiment) == ["exp-a", "exp-b", "exp-c", "exp-d"]  # not the workspace: HEAD's again
-    table = render(frame)
-    assert "## Budget: 5 epochs on 70,000 images" in table and "Reduced budget (CPU)." in table
-    header, _, row_09, row_099 = [line for line in table.splitlines() if line.startswith("|")]
-    assert "16" in header and "32" in header
-    assert "50.0 (90.0)" in row_09 and "60.0 (90.0)" in row_09
-    assert "80.0 (90.0) x2 " in row_099  # two runs averaged (a count, not 2.0); the failed 32-cell stays empty
+    ours = section_of(render(frame, "moco", "momentum", "queue_size"), "## Ours")
+    assert "### Budget: 5 epochs, all images" in ours and "Reduced budget: 5 epochs (the default: 40)." in ours
+    header, _, row_09, row_099 = table_lines(ours)
+    assert header == "| momentum \\ queue_size | 16 | 32 |"
+    assert row_09 == "| 0.9 | 50.0 (90.0) | 60.0 (90.0) |"
+    assert row_099 == "| 0.99 | 80.0 (90.0) x2 |  |"  # two runs averaged (a count, not 2.0); the failed cell empty
 
 
-def test_no_experiments_yet():
-    assert "No finished experiment" in render(collect([]))
+def test_the_poster_grid_beside_ours_and_the_difference_in_points():
+    text = render(collect(GRID, "moco", "momentum", "queue_size"), "moco", "momentum", "queue_size")
+    poster = section_of(text, "## Seed poster")
+    assert "Seed poster, MoCo ablation" in poster and "does not state the training budget" in poster
+    assert table_lines(poster)[0] == "| momentum \\ queue_size | 16 | 32 | 64 | 128 |"
+    assert "| 0.99 | 92.98 | 93.27 | 96.91 | 96.14 |" in poster and "| 0.9999 | 91.20 | 93.80 | 94.46 | 93.67 |" in poster
+    difference = section_of(text, "## Ours minus seed poster")
+    assert table_lines(difference)[2:] == ["| 0.9 | -41.4 | -35.1 |", "| 0.99 | -13.0 |  |"]
+
+
+def test_the_poster_grid_follows_the_axes_in_either_order():
+    text = render(collect(GRID, "moco", "queue_size", "momentum"), "moco", "queue_size", "momentum")
+    header, _, row_16, row_32 = table_lines(section_of(text, "## Ours"))
+    assert header == "| queue_size \\ momentum | 0.9 | 0.99 |" and row_16 == "| 16 | 50.0 (90.0) | 80.0 (90.0) x2 |"
+    poster = table_lines(section_of(text, "## Seed poster"))
+    assert poster[0] == "| queue_size \\ momentum | 0.9 | 0.99 | 0.999 | 0.9999 |"
+    assert poster[2] == "| 16 | 91.38 | 92.98 | 92.91 | 91.20 |"
+    assert table_lines(section_of(text, "## Ours minus seed poster"))[2] == "| 16 | -41.4 | -13.0 |"
+
+
+def test_no_poster_for_other_axes():
+    text = render(collect(GRID, "moco", "momentum", "epochs"), "moco", "momentum", "epochs")
+    assert "poster" not in text.lower()
+    assert "### Budget: all images" in text  # epochs is an axis here, not a budget
+    assert table_lines(text)[0] == "| momentum \\ epochs | 5 |"
+
+
+def test_any_two_params_of_any_method():
+    def kmeans(name, n_init, max_iter, acc, **kwargs):
+        return experiment(name, "kmeans", {**KMEANS, "n_init": n_init, "max_iter": max_iter},
+                          {"cluster_acc": acc, "knn_acc": None}, **kwargs)
+
+    entries = shown(kmeans("k-a", 1, 100, 0.50), kmeans("k-b", 1, 100, 0.54), kmeans("k-c", 10, 100, 0.53),
+                    kmeans("k-d", 10, 300, 0.2, state="failed"), kmeans("k-e", 10, 300, 0.40, train_limit=1000),
+                    mocos("exp-a", 16, 0.9, 0.5))
+    frame = collect(entries, "kmeans", "n_init", "max_iter")
+    assert sorted(frame.experiment) == ["k-a", "k-b", "k-c", "k-e"]
+    text = render(frame, "kmeans", "n_init", "max_iter")
+    assert "poster" not in text.lower() and "kNN" in text.splitlines()[2]
+    full = section_of(text, "### Budget: all images")  # k-means has no epochs: one table per data limits
+    assert "Full default budget." in full
+    assert table_lines(full) == ["| n_init \\ max_iter | 100 |", "|---:|---:|", "| 1 | 52.0 x2 |", "| 10 | 53.0 |"]
+    reduced = section_of(text, "### Budget: the first 1000 training and all test images")
+    assert "Reduced data" in reduced and table_lines(reduced)[2] == "| 10 | 40.0 |"
+
+
+def test_the_baseline_commit_counts_and_a_nested_param():
+    baseline = data("abc1234", "moco", MOCO, {"cluster_acc": 0.97, "knn_acc": 0.975})
+    entries = shown(mocos("exp-a", 16, 0.9, 0.5), baseline=baseline)
+    frame = collect(entries, "moco", "augment.degrees", "queue_size")
+    text = render(frame, "moco", "augment.degrees", "queue_size")
+    ours = section_of(text, "### Budget: 40 epochs, all images")
+    assert "Full default budget." in ours and table_lines(ours)[2] == "| 20 | 97.0 (97.5) |"  # the commit's own run
+    assert table_lines(section_of(text, "### Budget: 5 epochs, all images"))[2] == "| 20 | 50.0 (90.0) |"
+
+
+@pytest.mark.parametrize("entries", [[], [{"rev": "workspace", "data": {}}]])
+def test_no_experiments_yet(entries):
+    text = render(collect(entries, "moco", "momentum", "queue_size"), "moco", "momentum", "queue_size")
+    assert "No finished experiment with moco metrics yet" in text
+    assert "| 0.9 | 91.38 | 95.11 | 95.16 | 95.31 |" in text  # the poster's table all the same
+    assert "Nothing to compare yet" in text
+
+
+def test_the_poster_grid_is_the_seed_posters():
+    grid = moco.PUBLISHED_GRID
+    assert isinstance(grid, PublishedGrid) and (grid.row_param, grid.column_param) == ("momentum", "queue_size")
+    assert len(grid.cells) == 16 and grid.cells[0.999, 64] == pytest.approx(0.9623)
+    assert grid.oriented("queue_size", "momentum")[128, 0.9] == pytest.approx(0.9531)
+    assert grid.oriented("momentum", "epochs") is None

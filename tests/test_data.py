@@ -5,7 +5,7 @@ import pickle
 import numpy as np
 import pytest
 
-from uvl.data import digits, idx, load_prepared, mnist
+from uvl.data import datasets, digits, idx, mnist, sources
 from uvl.errors import UvlError
 
 
@@ -41,16 +41,16 @@ def test_idx_folder_source_verifies(tmp_path, mnist_arrays, compress):
     mnist.verify(arrays, "folder")
 
 
-def test_one_flipped_byte_is_a_clear_error_and_nothing_is_written(tmp_path, mnist_arrays):
+def test_one_flipped_byte_is_a_clear_error_and_nothing_is_written(tmp_path, mnist_arrays, monkeypatch):
+    monkeypatch.chdir(tmp_path)
     folder = tmp_path / "idx"
     write_idx_folder(folder, mnist_arrays)
     raw = bytearray((folder / "t10k-images-idx3-ubyte").read_bytes())
     raw[5000] ^= 0x01
     (folder / "t10k-images-idx3-ubyte").write_bytes(bytes(raw))
-    out = tmp_path / "prepared" / "mnist.npz"
     with pytest.raises(UvlError, match=r"integrity check failed for t10k-images-idx3-ubyte"):
-        mnist.prepare(str(folder), out, tmp_path / "raw")
-    assert not out.parent.exists() or not any(out.parent.iterdir())
+        sources.prepare("mnist", str(folder))
+    assert not (tmp_path / "data" / "prepared").exists() or not any((tmp_path / "data" / "prepared").iterdir())
 
 
 def test_corrupted_gzip_is_a_clear_error(tmp_path, mnist_arrays):
@@ -82,32 +82,59 @@ def test_unknown_source_is_a_clear_error(tmp_path):
         mnist.read_source("pakage", tmp_path)
 
 
-def test_load_prepared_limits_and_order(tmp_path, mnist_arrays):
-    path = tmp_path / "mnist.npz"
-    np.savez(path, **mnist_arrays)
-    data = load_prepared(path, train_limit=100, test_limit=30)
-    assert data.images.shape == (130, 28, 28) and data.n_train == 100
-    assert np.array_equal(data.labels[data.test], mnist_arrays["test_labels"][:30])
-    assert data.pixels().max() <= 1.0 and data.pixels().dtype == np.float32
+@pytest.fixture
+def prepared(tmp_path, monkeypatch, mnist_arrays):
+    """data/prepared/mnist in a temporary project folder, written by the prepare stage's code."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(mnist, "read_package", lambda: mnist_arrays)
+    sources.prepare("mnist", "package")
+    return tmp_path / "data" / "prepared" / "mnist"
 
 
-def test_load_prepared_corrupted_or_missing_file(tmp_path, mnist_arrays):
-    path = tmp_path / "mnist.npz"
-    np.savez_compressed(path, **{k: v[:50] for k, v in mnist_arrays.items()})
-    raw = bytearray(path.read_bytes())
+def test_prepared_dataset_loads_verified_with_limits(prepared, mnist_arrays):
+    data = datasets.load("mnist", train_limit=100, test_limit=30)
+    assert data.train_images.shape == (100, 28, 28) and data.test_images.shape == (30, 28, 28)
+    assert np.array_equal(data.test_labels, mnist_arrays["test_labels"][:30]) and data.test_labels.dtype == np.int64
+    assert data.digest != datasets.load("mnist").digest  # the limits are part of what the digest names
+
+
+def test_preparing_twice_writes_the_same_bytes(prepared):
+    """numpy's own npz stamps the time of writing; a rerun of prepare must not change its output's hash."""
+    first = hashlib.sha256((prepared / "arrays.npz").read_bytes()).hexdigest()
+    sources.prepare("mnist", "package")
+    assert hashlib.sha256((prepared / "arrays.npz").read_bytes()).hexdigest() == first
+
+
+def test_an_array_that_breaks_its_checksum_is_a_clear_error(prepared):
+    with np.load(prepared / "arrays.npz") as npz:
+        arrays = {key: npz[key] for key in npz.files}
+    arrays["test_labels"] = arrays["test_labels"].copy()
+    arrays["test_labels"][0] = (arrays["test_labels"][0] + 1) % 10  # a valid file, one label edited
+    np.savez_compressed(prepared / "arrays.npz", **arrays)
+    with pytest.raises(UvlError, match=r"test_labels does not match checksums.json"):
+        datasets.load("mnist")
+
+
+def test_corrupted_or_missing_dataset(prepared):
+    raw = bytearray((prepared / "arrays.npz").read_bytes())
     raw[1000] ^= 0xFF  # inside the compressed training images
-    path.write_bytes(bytes(raw))
-    with pytest.raises(UvlError, match="mnist.npz: corrupted"):
-        load_prepared(path, None, None)
-    with pytest.raises(UvlError, match="not found"):
-        load_prepared(tmp_path / "absent.npz", None, None)
+    (prepared / "arrays.npz").write_bytes(bytes(raw))
+    with pytest.raises(UvlError, match="mnist: corrupted"):
+        datasets.load("mnist")
+    with pytest.raises(UvlError, match=r"not prepared; run `dvc repro prepare-digits8`"):
+        datasets.load("digits8")
 
 
-def test_digits_in_mnist_frame():
-    images, labels = digits.mnist_like_digits()
+def test_digits8_in_mnist_frame_with_a_fixed_stratified_split():
+    arrays = digits.arrays()
+    images = np.concatenate([arrays["train_images"], arrays["test_images"]])
     assert images.shape == (1797, 28, 28) and images.dtype == np.uint8
     assert images[:, :4].max() == 0 and images[:, -4:].max() == 0  # the 4-pixel border, as in MNIST
-    assert images.max() == 255 and set(labels) == set(range(10))
+    assert images.max() == 255 and len(arrays["test_labels"]) == 360
+    assert np.bincount(arrays["test_labels"]).min() >= 35  # stratified: every digit in the test split
+    again = digits.arrays()
+    assert all(np.array_equal(arrays[key], again[key]) for key in arrays)  # the same split every time
+    datasets.check_schema("digits8", arrays)
 
 
 def test_torchvision_source_converts_and_verifies(tmp_path, monkeypatch, mnist_arrays):

@@ -13,10 +13,12 @@ from conftest import ROOT, cpu_engine
 from uvl import methods
 from uvl import params as uvl_params
 from uvl.clustering.embedded import initial_centres
-from uvl.engine import checkpoint_dir
+from uvl.data.protocol import View
+from uvl.engine import Stream, checkpoint_dir
 from uvl.errors import UvlError
 from uvl.losses.clustering import kl_divergence, student_t_assignment, target_distribution
 from uvl.profile import merged
+from uvl.stage import upstreams
 from uvl.tracking import Run
 
 PARAMS = merged(yaml.safe_load((ROOT / "params.yaml").read_text()),
@@ -73,9 +75,12 @@ def build(name="dec", **overrides):
 
 def test_dec_and_idec_start_from_the_autoencoder_and_only_idec_keeps_its_decoder():
     base = autoencoder()
+    project = uvl_params.load(ROOT / "params.yaml")
     for name in ("dec", "idec"):
-        assert methods.get(name).UPSTREAM == "sae"
-        model, _ = build(name)
+        assert uvl_params.upstream_fields(methods.get(name).Params) == ["autoencoder"]
+        assert upstreams(name, project) == ["sae"]  # what the pretrain stage builds it on
+        model, params = build(name)
+        assert params.autoencoder == "sae"
         assert all(torch.equal(a, b) for a, b in zip(model.encoder.state_dict().values(),
                                                      base.encoder.state_dict().values()))
         assert (model.decoder is None) == (name == "dec")
@@ -94,40 +99,41 @@ def test_the_clustering_phase_uses_the_optimiser_its_params_name(optimizer):
 
 def test_refresh_stops_when_assignments_no_longer_change():
     model, _ = build(update_interval=2, tol=0.01)
-    data = torch.randint(0, 256, (50, 28, 28), dtype=torch.uint8)
-    assert model.before_step(0, data)  # first refresh: P and assignments set
+    streams = {"train": Stream(torch.randint(0, 256, (50, 28, 28), dtype=torch.uint8), None, batch_size=10)}
+    assert model.before_step(0, streams)  # first refresh: P and assignments set
     assert model.target.shape == (50, 10) and torch.allclose(model.target.sum(dim=1), torch.ones(50))
-    assert model.before_step(1, data)  # not a refresh step
-    assert not model.before_step(2, data)  # nothing changed since the last refresh: converged
+    assert model.before_step(1, streams)  # not a refresh step
+    assert not model.before_step(2, streams)  # nothing changed since the last refresh: converged
 
 
 IMAGES = np.random.default_rng(0).integers(0, 256, (96, 28, 28), dtype=np.uint8)
+VIEWS = {"train": View(IMAGES, None, np.arange(len(IMAGES)))}  # the clustering task's view
 
 
 @pytest.mark.parametrize("name", ["dec", "idec"])
 def test_training_resumes_with_its_targets_and_centres(name, monkeypatch):
     overrides = {"batch_size": 32, "epochs": 3, "update_interval": 2, "tol": 0.0}
     reference, params = build(name, **overrides)
-    expected = reference.fit(name, IMAGES, params, ENGINE, "fp", Run())
+    expected = reference.fit(name, VIEWS, params, ENGINE, "fp", Run())
 
     interrupted, _ = build(name, **overrides)
     original = type(interrupted).training_step
     calls = {"n": 0}
 
-    def training_step(self, images, indices):
+    def training_step(self, train):
         calls["n"] += 1
         if calls["n"] == 5:
             os.kill(os.getpid(), signal.SIGTERM)
-        return original(self, images, indices)
+        return original(self, train=train)
 
     monkeypatch.setattr(type(interrupted), "training_step", training_step)
     with pytest.raises(UvlError, match=f"{name}: terminated at step 5/9"):
-        interrupted.fit(name, IMAGES, params, ENGINE, "fp", Run())
+        interrupted.fit(name, VIEWS, params, ENGINE, "fp", Run())
     monkeypatch.setattr(type(interrupted), "training_step", original)
     assert [p.name for p in checkpoint_dir().iterdir()] == [f"{name}-fp.pt"]
 
     resumed, _ = build(name, **overrides)
-    assert resumed.fit(name, IMAGES, params, ENGINE, "fp", Run()) == expected
+    assert resumed.fit(name, VIEWS, params, ENGINE, "fp", Run()) == expected
     for key, value in reference.state_dict().items():
         assert torch.equal(value, resumed.state_dict()[key]) if torch.is_tensor(value) else True
     assert torch.equal(reference.target, resumed.target)

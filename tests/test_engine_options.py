@@ -8,10 +8,12 @@ from conftest import ROOT, cpu_engine
 
 from uvl import methods
 from uvl import params as uvl_params
+from uvl.data.protocol import View
 from uvl.engine import fit
 from uvl.tracking import Run
 
 IMAGES = np.random.default_rng(0).integers(0, 256, (192, 28, 28), dtype=np.uint8)
+VIEWS = {"train": View(IMAGES, None, np.arange(len(IMAGES)))}  # the clustering task's view
 
 
 def train(name: str, **engine):
@@ -24,7 +26,7 @@ def train(name: str, **engine):
     params = uvl_params.validate_section(name, section, module.Params)
     torch.manual_seed(0)
     model = module.build(params)
-    history = fit(name, model, IMAGES, params, cpu_engine(10**6, **engine), f"fp-{engine}", Run())
+    history = fit(name, model, VIEWS, params, cpu_engine(10**6, **engine), f"fp-{engine}", Run())
     return model, history
 
 

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
+from uvl.eval.classification import accuracy
 from uvl.eval.clustering import cluster_acc, clustering_scores, hungarian_mapping, matched_confusion, row_metrics
 from uvl.reports.results import most_confused_pairs
 
@@ -49,17 +50,17 @@ def test_nmi_and_ari_are_scikit_learns():
     labels = rng.integers(0, 10, 1000)
     clusters = np.where(rng.random(1000) < 0.7, labels, rng.integers(0, 10, 1000))
     scores = clustering_scores(labels, clusters)
-    assert scores["nmi"] == pytest.approx(normalized_mutual_info_score(labels, clusters))
-    assert scores["ari"] == pytest.approx(adjusted_rand_score(labels, clusters))
-    assert 0.7 < scores["acc"] < 0.8
+    assert scores["cluster_nmi"] == pytest.approx(normalized_mutual_info_score(labels, clusters))
+    assert scores["cluster_ari"] == pytest.approx(adjusted_rand_score(labels, clusters))
+    assert 0.7 < scores["cluster_acc"] < 0.8
 
 
 def test_row_metrics_rematches_the_test_split():
     labels = np.array([0, 0, 1, 1, 0, 1])
     clusters = np.array([0, 0, 1, 1, 1, 0])  # train part matches 0→0; the test part alone matches 1→0
     scores = row_metrics(labels, clusters, slice(4, 6))
-    assert scores["acc"] == pytest.approx(4 / 6)
-    assert scores["test_acc"] == 1.0
+    assert scores["cluster_acc"] == pytest.approx(4 / 6)
+    assert scores["test_cluster_acc"] == 1.0
 
 
 def test_confusion_and_most_confused_pairs():
@@ -71,3 +72,22 @@ def test_confusion_and_most_confused_pairs():
     pairs = most_confused_pairs(confusion)
     assert pairs[0] == (7, 9, 2)
     assert (3, 5, 1) in pairs
+
+
+def test_a_classifiers_accuracy_is_not_hungarian_matched():
+    """A classifier that names every class by the next one is always wrong; as a clustering it is perfect."""
+    labels = np.repeat(np.arange(10), 5)
+    permuted = (labels + 1) % 10
+    assert accuracy(labels, permuted) == 0.0 and cluster_acc(labels, permuted) == 1.0
+    assert accuracy(labels, labels) == 1.0
+
+
+def test_a_classifier_is_scored_with_plain_accuracy_by_its_evaluate_stage(tmp_path):
+    """The classification task's scoring, from the predict stage's file: a permuted classifier scores 0."""
+    from uvl.eval.classification import score_predictions
+
+    labels = {"test": np.repeat(np.arange(10), 3), "validation": np.arange(10)}
+    np.savez(tmp_path / "predictions.npz", test=(labels["test"] + 1) % 10, validation=labels["validation"])
+    scores = score_predictions(tmp_path, labels, "test", tmp_path, "permuted")
+    assert scores == {"test_accuracy": 0.0, "validation_accuracy": 1.0}
+    assert (tmp_path / "confusion.png").exists() and (tmp_path / "confusion.csv").exists()

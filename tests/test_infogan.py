@@ -12,7 +12,8 @@ from conftest import ROOT, cpu_engine
 
 from uvl import methods
 from uvl import params as uvl_params
-from uvl.engine import derive_seed
+from uvl.data.protocol import View
+from uvl.engine import Batch, Stream, derive_seed
 from uvl.errors import UvlError
 from uvl.tracking import Run
 
@@ -26,6 +27,16 @@ def build(**overrides):
     params = uvl_params.validate_section("infogan", {**SECTION, "candidates": 1, **overrides}, INFOGAN.Params)
     torch.manual_seed(0)
     return INFOGAN.build(params), params
+
+
+def batch(size: int) -> Batch:
+    """A batch of `size` random images, as the engine hands the clustering task's `train` stream to a step."""
+    return Batch(torch.rand(size, 1, 28, 28), None, torch.arange(size))
+
+
+def views(images: np.ndarray) -> dict[str, View]:
+    """The clustering task's views of `images`: one, `train`, without labels."""
+    return {"train": View(images, None, np.arange(len(images)))}
 
 
 def test_code_sampling_shapes_and_ranges():
@@ -79,7 +90,7 @@ def test_the_generator_step_draws_its_own_codes(monkeypatch):
     sample = INFOGAN.sample_codes
     monkeypatch.setattr(INFOGAN, "sample_codes", lambda *args: drawn.append(sample(*args)) or drawn[-1])
     torch.manual_seed(0)
-    model.training_step(torch.rand(16, 1, 28, 28), torch.arange(16))
+    model.training_step(train=batch(16))
     assert len(drawn) == 2  # the discriminator's batch of codes, then the generator's
     assert not torch.equal(drawn[0][0], drawn[1][0]) and not torch.equal(drawn[0][2], drawn[1][2])
 
@@ -88,7 +99,7 @@ def test_a_step_updates_both_networks():
     model, params = build()
     optimizer = model.configure_optimizer(params)
     before = {k: v.clone() for k, v in model.state_dict().items() if torch.is_tensor(v)}
-    loss, scalars = model.training_step(torch.rand(16, 1, 28, 28), torch.arange(16))
+    loss, scalars = model.training_step(train=batch(16))
     optimizer.zero_grad()
     loss.backward()
     optimizer.step()
@@ -100,21 +111,22 @@ def test_a_step_updates_both_networks():
 
 def test_the_information_weight_warms_up_linearly_over_its_epochs():
     model, _ = build(info_weight=2.0, information_warmup_epochs=2, batch_size=10)
-    data = torch.zeros(100, 28, 28, dtype=torch.uint8)  # 10 steps an epoch: the warm-up is 20 steps
-    weights = [model.before_step(step, data) and model.information_weight for step in (0, 5, 10, 20, 30)]
+    # 100 images, 10 steps an epoch: the warm-up is 20 steps
+    streams = {"train": Stream(torch.zeros(100, 28, 28, dtype=torch.uint8), None, batch_size=10)}
+    weights = [model.before_step(step, streams) and model.information_weight for step in (0, 5, 10, 20, 30)]
     assert weights == [0.0, 0.5, 1.0, 2.0, 2.0]
-    model.before_step(0, data)
-    loss, scalars = model.training_step(torch.rand(16, 1, 28, 28), torch.arange(16))
+    model.before_step(0, streams)
+    loss, scalars = model.training_step(train=batch(16))
     assert loss.item() == scalars["generator_loss"].item()  # the first step: no information term
     model, _ = build(info_weight=2.0, information_warmup_epochs=0)
-    assert model.before_step(0, data) and model.information_weight == 2.0
+    assert model.before_step(0, streams) and model.information_weight == 2.0
 
 
 def test_the_real_code_information_gauge_reads_q_and_leaves_its_batchnorm_alone():
     model, _ = build()
     batchnorm = model.code_hidden[1]
     tracked = batchnorm.num_batches_tracked.item()
-    _, scalars = model.training_step(torch.rand(16, 1, 28, 28), torch.arange(16))
+    _, scalars = model.training_step(train=batch(16))
     # Q's head sees G's images twice (the discriminator's step, the generator's); the gauge's pass moves nothing
     assert batchnorm.num_batches_tracked.item() == tracked + 2 and model.code_hidden.training
     assert 0 <= scalars["real_code_information"] <= np.log(10)
@@ -134,7 +146,7 @@ def test_the_real_code_information_gauge_reads_q_and_leaves_its_batchnorm_alone(
 def test_candidates_train_a_prefix_each_and_the_best_reader_of_real_images_trains_on(isolated_root):
     images = np.random.default_rng(0).integers(0, 256, (64, 28, 28), dtype=np.uint8)
     chosen, params = build(batch_size=16, epochs=3, candidates=2, selection_epochs=1)
-    history = chosen.fit("infogan", images, params, ENGINE, "fp", Run())
+    history = chosen.fit("infogan", views(images), params, ENGINE, "fp", Run())
 
     # each candidate as a one-run default of its own seed, uninterrupted
     seeds = [params.seed, derive_seed(params.seed, 1)]
@@ -143,7 +155,7 @@ def test_candidates_train_a_prefix_each_and_the_best_reader_of_real_images_train
         single = params.model_copy(update={"seed": seed, "candidates": 1})
         torch.manual_seed(seed)
         model = INFOGAN.build(single)
-        alone.append((model, model.fit("infogan", images, single, ENGINE, f"alone{seed}", Run())))
+        alone.append((model, model.fit("infogan", views(images), single, ENGINE, f"alone{seed}", Run())))
     scores = [run_history["real_code_information"][0] for _, run_history in alone]
     assert scores[0] != scores[1]
     winner, winner_history = alone[int(np.argmax(scores))]
@@ -174,22 +186,22 @@ def test_a_resumed_run_ends_as_the_uninterrupted_one(monkeypatch, settings, sign
     discriminator's optimiser included."""
     images = np.random.default_rng(0).integers(0, 256, (64, 28, 28), dtype=np.uint8)
     reference, params = build(**settings)
-    expected = reference.fit("infogan", images, params, ENGINE, "fp", Run())
+    expected = reference.fit("infogan", views(images), params, ENGINE, "fp", Run())
 
     original, calls = INFOGAN.InfoGAN.training_step, {"n": 0}
 
-    def training_step(self, batch, indices):
+    def training_step(self, train):
         calls["n"] += 1
         if calls["n"] == signal_at_call:
             os.kill(os.getpid(), signal.SIGTERM)
-        return original(self, batch, indices)
+        return original(self, train=train)
 
     monkeypatch.setattr(INFOGAN.InfoGAN, "training_step", training_step)
     with pytest.raises(UvlError, match=f"terminated at {stopped_at}"):
-        build(**settings)[0].fit("infogan", images, params, ENGINE, "fp", Run())
+        build(**settings)[0].fit("infogan", views(images), params, ENGINE, "fp", Run())
     monkeypatch.setattr(INFOGAN.InfoGAN, "training_step", original)
     resumed, _ = build(**settings)
-    assert resumed.fit("infogan", images, params, ENGINE, "fp", Run()) == expected
+    assert resumed.fit("infogan", views(images), params, ENGINE, "fp", Run()) == expected
     for key, value in reference.state_dict().items():
         if torch.is_tensor(value):
             assert torch.equal(value, resumed.state_dict()[key]), key

@@ -6,12 +6,13 @@ import torch
 import yaml
 from conftest import ROOT, cpu_engine
 
-from uvl import methods
+from uvl import methods, tasks
 from uvl import params as uvl_params
-from uvl.data import Mnist
+from uvl.data import datasets, digits, sources
 from uvl.data.augment import mask_pixels
-from uvl.engine import embed_all
-from uvl.eval import cluster_acc
+from uvl.engine import Batch, classify_all, embed_all
+from uvl.eval.classification import accuracy
+from uvl.eval.clustering import cluster_acc
 from uvl.profile import merged
 from uvl.tracking import Run
 
@@ -19,79 +20,122 @@ PARAMS = yaml.safe_load((ROOT / "params.yaml").read_text())
 QUICK = merged(PARAMS, yaml.safe_load((ROOT / "profiles" / "quick.yaml").read_text()))
 METHODS = [name for name in PARAMS if name not in uvl_params.FIXED_SECTIONS]  # in the pipeline or not
 TRAINED = [name for name in METHODS if methods.is_trained(methods.get(name))]
+CLUSTERING = [name for name in METHODS if methods.get(name).TASK == "clustering"]
 ENGINE = cpu_engine(checkpoint_every=1000)
+DATA = uvl_params.DataParams(source="package", train_limit=600, test_limit=200)
 # Exceptions, each with its reason. A GAN's categorical code means nothing before thousands of steps, and
 # its generator loss need not fall while the discriminator learns; its information loss does fall.
 # DEC's and IDEC's KL(P || Q) rises when a refresh sharpens the target P; their assignments' uncertainty falls.
 SLOW_TO_CLUSTER = {"infogan"}
 LEARNING_SIGNAL = {"infogan": "information_loss", "dec": "uncertainty", "idec": "uncertainty"}
-
-
-def train(name: str, data: Mnist, **overrides):
-    """pretrain@<name> in process, on top of the upstream method's model trained the same way.
-    Returns the model, its params section and the per-epoch history."""
-    module = methods.get(name)
-    section = uvl_params.validate_section(name, {**QUICK[name], **overrides}, module.Params)
-    upstream = methods.upstream(name)
-    base = (train(upstream, data)[0],) if upstream else ()
-    torch.manual_seed(section.seed)
-    model = module.build(section, *base)
-    return model, section, model.fit(name, data.images, section, ENGINE, fp="test", run=Run())
-
-
-def fit_and_cluster(name: str, data: Mnist, **overrides) -> tuple[dict[str, np.ndarray], dict]:
-    """The pipeline's work for one method, in process: pretrain (if trained), then cluster."""
-    module = methods.get(name)
-    if not methods.is_trained(module):
-        section = uvl_params.validate_section(name, {**QUICK[name], **overrides}, module.Params)
-        return module.cluster(data.pixels(), section), {}
-    model, section, history = train(name, data, **overrides)
-    features = embed_all(model, data.images, torch.device("cpu"))
-    return module.cluster(features, section, model), history
+# 600 training images leave 10 labelled ones per class after the validation slice, at most
+FEW_LABELS = {"labels": {**PARAMS["supervised"]["labels"], "validation_per_class": 20}}
 
 
 @pytest.fixture(scope="module")
-def small_mnist(mnist_arrays) -> Mnist:
-    images = np.concatenate([mnist_arrays["train_images"][:600], mnist_arrays["test_images"][:200]])
-    labels = np.concatenate([mnist_arrays["train_labels"][:600], mnist_arrays["test_labels"][:200]])
-    return Mnist(images=images, labels=labels.astype(np.int64), n_train=600)
+def prepared(tmp_path_factory, mnist_arrays):
+    """A project folder whose data/prepared holds MNIST and digits8, as the prepare stages write them."""
+    root = tmp_path_factory.mktemp("project")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(root)
+        sources.write("mnist", mnist_arrays)
+        sources.write("digits8", digits.arrays())
+    return root
 
 
-@pytest.mark.parametrize("name", METHODS)
-def test_method_contract(name, small_mnist):
+@pytest.fixture(autouse=True)
+def in_project(prepared, monkeypatch):
+    monkeypatch.chdir(prepared)
+
+
+def section_of(name: str, **overrides):
     module = methods.get(name)
-    rows, _ = fit_and_cluster(name, small_mnist)
-    assert rows and all(r.shape == small_mnist.labels.shape for r in rows.values())
+    labelled = FEW_LABELS if "labels" in module.Params.model_fields else {}
+    return uvl_params.validate_section(name, {**QUICK[name], **labelled, **overrides}, module.Params)
+
+
+def train(name: str, **overrides):
+    """The pretrain stage's work for `name`, in process, on top of its upstream models trained the same way.
+    Returns the model, its params section and the per-epoch history."""
+    module = methods.get(name)
+    section = section_of(name, **overrides)
+    base = [train(getattr(section, field))[0] for field in uvl_params.upstream_fields(module.Params)]
+    views, _ = tasks.of(module).views(section, DATA, name)
+    torch.manual_seed(section.seed)
+    model = module.build(section, *base)
+    return model, section, model.fit(name, views, section, ENGINE, fp="test", run=Run())
+
+
+def outcome(name: str, **overrides) -> tuple[dict[str, np.ndarray], dict, dict[str, np.ndarray]]:
+    """The pipeline's work for one method, in process: pretrain (if trained), then the task's step.
+    Returns the outputs by row (clustering) or split (classification, adaptation), the history and the labels."""
+    module = methods.get(name)
+    task = tasks.of(module)
+    history = {}
+    if module.TASK == "clustering":
+        dataset = datasets.load(section_of(name).dataset, DATA.train_limit, DATA.test_limit)
+        labels = np.concatenate([dataset.train_labels, dataset.test_labels])
+        views, _ = task.views(section_of(name, **overrides), DATA, name)
+        if not methods.is_trained(module):
+            pixels = views["train"].images.reshape(len(labels), -1).astype(np.float32) / 255
+            return module.cluster(pixels, section_of(name, **overrides)), history, {name: labels}
+        model, section, history = train(name, **overrides)
+        features = embed_all(model, views["train"].images, torch.device("cpu"))
+        return module.cluster(features, section, model), history, {row: labels for row in [name]}
+    model, section, history = train(name, **overrides)
+    scored = task.scored(section, DATA, name)
+    return ({split: classify_all(model, images, torch.device("cpu")) for split, (images, _) in scored.items()},
+            history, {split: labels for split, (_, labels) in scored.items()})
+
+
+@pytest.mark.parametrize("name", CLUSTERING)
+def test_clustering_contract(name):
+    module = methods.get(name)
+    rows, _, labels = outcome(name)
+    truth = labels[name]
+    assert rows and all(r.shape == truth.shape for r in rows.values())
     headline = next(iter(rows))
     assert headline == name, "the first row is the method's headline row, named after it"
     assert all(row.startswith(f"{name}_") for row in list(rows)[1:]), "variants are named <method>_<what>"
     assert len(np.unique(rows[headline])) > 1, "collapsed into one cluster"
     if name not in SLOW_TO_CLUSTER:
-        assert cluster_acc(small_mnist.labels, rows[headline]) > 0.25, "far above chance (0.1) even on 800 images"
+        assert cluster_acc(truth, rows[headline]) > 0.25, "far above chance (0.1) even on 800 images"
     assert all(p.row in rows for p in module.PUBLISHED)
 
 
+@pytest.mark.parametrize("name", sorted(set(METHODS) - set(CLUSTERING)))
+def test_classifier_contract(name):
+    """A classifier's outputs are classes of the scored splits, scored without matching; trained on 100
+    labels (10 a class) for a few epochs, it is far above chance on the test split."""
+    module = methods.get(name)
+    predictions, _, labels = outcome(name, epochs=8)
+    assert set(predictions) == set(labels) and all(predictions[s].shape == labels[s].shape for s in labels)
+    test = "test" if module.TASK == "classification" else "target_test"
+    assert accuracy(labels[test], predictions[test]) > 0.3
+    assert all(p.row == name for p in module.PUBLISHED)
+
+
 @pytest.mark.parametrize("name", METHODS)
-def test_same_seed_same_assignments(name, small_mnist):
-    (first, _), (second, _) = fit_and_cluster(name, small_mnist), fit_and_cluster(name, small_mnist)
-    assert all(np.array_equal(first[row], second[row]) for row in first)
+def test_same_seed_same_outputs(name):
+    (first, _, _), (second, _, _) = outcome(name), outcome(name)
+    assert all(np.array_equal(first[key], second[key]) for key in first)
 
 
 @pytest.mark.parametrize("name", TRAINED)
-def test_a_few_epochs_lower_the_loss(name, small_mnist):
-    _, history = fit_and_cluster(name, small_mnist, epochs=6)
+def test_a_few_epochs_lower_the_loss(name):
+    _, _, history = train(name, epochs=6)
     # from the second epoch: state such as MoCo's queue starts random, and the first real keys raise the loss
     signal = history[LEARNING_SIGNAL.get(name, "loss")]
     assert len(signal) >= 6 and signal[-1] < signal[1]
 
 
-def test_ae_umap_gmm_row_clusters_the_same_embeddings(small_mnist):
+def test_ae_umap_gmm_row_clusters_the_same_embeddings():
     """The third row, off in the quick profile: N2D's UMAP + GMM on the autoencoder's embeddings."""
-    rows, _ = fit_and_cluster("ae", small_mnist, umap_gmm=True)
+    rows, _, labels = outcome("ae", umap_gmm=True)
     assert list(rows) == ["ae", "ae_kmeans", "ae_umap_gmm"]
     # two epochs on 600 images make a weak embedding (0.25 here; UMAP + GMM on these pixels: 0.59);
     # random assignments score about 0.15
-    assert len(np.unique(rows["ae_umap_gmm"])) == 10 and cluster_acc(small_mnist.labels, rows["ae_umap_gmm"]) > 0.2
+    assert len(np.unique(rows["ae_umap_gmm"])) == 10 and cluster_acc(labels["ae"], rows["ae_umap_gmm"]) > 0.2
 
 
 @pytest.mark.parametrize("select", ["consensus", "likelihood"])
@@ -119,7 +163,7 @@ def test_denoising_autoencoders_reconstruct_the_clean_image_from_the_masked_one(
     assert model.corruption == PARAMS[name]["corruption"] > 0
     images = torch.rand(8, 1, 28, 28)
     torch.manual_seed(1)
-    loss, _ = model.training_step(images, torch.arange(8))
+    loss, _ = model.training_step(train=Batch(images, None, torch.arange(8)))
     torch.manual_seed(1)  # the same mask
     masked = mask_pixels(images, model.corruption)
     expected = torch.nn.functional.mse_loss(model.decoder(model.encoder(masked)), images.flatten(1))
@@ -128,6 +172,6 @@ def test_denoising_autoencoders_reconstruct_the_clean_image_from_the_masked_one(
     assert not torch.equal(loss, clean)
 
 
-def test_gmm_raw_diag_row_is_optional(small_mnist):
-    section = uvl_params.validate_section("gmm", {**QUICK["gmm"], "raw_diag": False}, methods.get("gmm").Params)
-    assert list(methods.get("gmm").cluster(small_mnist.pixels(), section)) == ["gmm"]
+def test_gmm_raw_diag_row_is_optional():
+    rows, _, _ = outcome("gmm", raw_diag=False)
+    assert list(rows) == ["gmm"]

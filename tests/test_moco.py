@@ -10,6 +10,7 @@ from conftest import ROOT, cpu_engine
 
 from uvl import methods
 from uvl import params as uvl_params
+from uvl.engine import Batch
 from uvl.losses.contrastive import info_nce
 
 MOCO = methods.get("moco")
@@ -62,6 +63,7 @@ def test_queue_smaller_than_the_batch_keeps_the_newest_keys():
 def test_queue_persists_across_epochs_of_the_engine(tmp_path):
     import numpy as np
 
+    from uvl.data.protocol import View
     from uvl.engine import fit
     from uvl.tracking import Run
 
@@ -71,7 +73,7 @@ def test_queue_persists_across_epochs_of_the_engine(tmp_path):
     initial = model.queue.clone()
     images = np.random.default_rng(0).integers(0, 256, (32, 28, 28), dtype=np.uint8)  # 2 steps per epoch
     engine = cpu_engine(checkpoint_every=100)
-    fit("moco", model, images, params, engine, "fp", Run())
+    fit("moco", model, {"train": View(images, None, np.arange(len(images)))}, params, engine, "fp", Run())
     # 4 steps x 16 keys replaced the 64 random keys exactly once: none of the initial keys is left
     assert not any(torch.equal(row, old) for row in model.queue for old in initial)
 
@@ -92,7 +94,7 @@ def test_key_encoder_starts_as_a_copy_and_follows_by_exact_ema():
 
 def test_key_encoder_receives_no_gradient():
     model = build(queue_size=32)
-    loss, scalars = model.training_step(torch.rand(8, 1, 28, 28), torch.arange(8))
+    loss, scalars = model.training_step(train=Batch(torch.rand(8, 1, 28, 28), None, torch.arange(8)))
     loss.backward()
     assert all(p.grad is None for p in model.key_encoder.parameters())
     assert all(p.grad is not None for p in model.query_encoder[0].parameters())

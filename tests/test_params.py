@@ -26,7 +26,7 @@ def test_the_committed_params_are_valid():
 
 
 @pytest.mark.parametrize("edit, message", [
-    (lambda p: p["kmeans"].update(n_inits=3), r"kmeans.n_inits: unknown key; allowed keys: n_clusters, n_init"),
+    (lambda p: p["kmeans"].update(n_inits=3), r"kmeans.n_inits: unknown key; allowed keys: dataset, n_clusters, n_init"),
     (lambda p: p["kmeans"].update(n_init="ten"), r"kmeans.n_init: Input should be a valid integer \(got 'ten'\)"),
     (lambda p: p["kmeans"].update(n_init=2.5), r"kmeans.n_init: Input should be a valid integer"),
     (lambda p: p["kmeans"].update(n_init=-1), r"kmeans.n_init: Input should be greater than 0 \(got -1\)"),
@@ -34,13 +34,15 @@ def test_the_committed_params_are_valid():
     (lambda p: p["gmm"].update(tol="0.001"), r"gmm.tol: Input should be a valid number"),
     (lambda p: p["gmm"].pop("seed"), r"gmm.seed: missing key"),
     (lambda p: p.update(kmenas={"n_init": 1}), r"unknown method or params section 'kmenas'; known methods: .*kmeans"),
-    (lambda p: p["pipeline"]["methods"].update(dbscan="data/prepared/mnist.npz"), r"unknown method or params section 'dbscan'"),
-    (lambda p: p["pipeline"]["methods"].update(ae="data/prepared/mnist.npz"), r"pipeline.methods.ae must be 'models/ae'"),
-    (lambda p: p["pipeline"].update(trained={}), r"pipeline.methods.ae must be 'data/prepared/mnist.npz'"),
-    (lambda p: p["pipeline"]["trained"].update(kmeans="data/prepared/mnist.npz"), r"pipeline.methods.kmeans must be 'models/kmeans'"),
-    (lambda p: p["pipeline"]["trained"].update(dec="data/prepared/mnist.npz"), r"pipeline.trained.dec must be 'models/sae' \(dec starts from the model of sae\)"),
-    (lambda p: p["pipeline"]["trained"].update(moco="models/ae"), r"pipeline.trained.moco must be 'data/prepared/mnist.npz'"),
-    (lambda p: [p["pipeline"][key].pop("sae") for key in ("methods", "trained")], r"pipeline.trained.dec starts from sae, which must be in pipeline.trained too"),
+    (lambda p: p["pipeline"]["methods"].append("dbscan"), r"unknown method or params section 'dbscan'"),
+    (lambda p: p["pipeline"]["methods"].append("gmm"), r"pipeline.methods: gmm listed more than once"),
+    (lambda p: p["dec"].update(autoencoder="kmeans"), r"dec.autoencoder: 'kmeans' is not a trained method in pipeline.methods"),
+    (lambda p: p["pipeline"]["methods"].remove("sae"), r"idec.autoencoder: 'sae' is not a trained method in pipeline.methods|dec.autoencoder"),
+    (lambda p: p["kmeans"].update(dataset="usps"), r"kmeans.dataset: Input should be 'mnist' or 'digits8'"),
+    (lambda p: p["supervised"]["labels"].update(per_class=0), r"supervised.labels.per_class: Input should be greater than 0"),
+    (lambda p: p["supervised"]["labels"].update(noise_rate=1.0), r"supervised.labels.noise_rate: Input should be less than 1"),
+    (lambda p: p["supervised"]["labels"].update(noise_kind="asym"), r"supervised.labels.noise_kind: Input should be 'symmetric' or 'pair'"),
+    (lambda p: p["source_only"].pop("target"), r"source_only.target: missing key"),
     (lambda p: p["moco"].update(pca_components=256), r"moco.pca_components \(256\) must be at most feature_dim \(128\)"),
     (lambda p: p["moco"].update(momentum=1.0), r"moco.momentum: Input should be less than 1"),
     (lambda p: p["engine"].update(launcher="bash -c rm"), r"engine.launcher: String should match pattern"),
@@ -88,4 +90,4 @@ def test_a_stage_with_bad_params_exits_non_zero_with_one_line_and_no_output(tmp_
                             capture_output=True, text=True)
     assert result.returncode == 2
     assert result.stderr.strip() == "uvl: error: params.yaml: kmeans.n_init: Input should be greater than 0 (got 0)"
-    assert not (repo / "data").exists() and not (repo / "metrics" / "kmeans.json").exists()
+    assert not (repo / "data").exists() and not (repo / "metrics" / "kmeans").exists()

@@ -23,9 +23,25 @@ def test_a_run_holds_params_metrics_and_tags(mlflow_store, monkeypatch):
     logged = MlflowClient(mlflow_store).get_run(run.run_id)
     assert logged.data.params == {"kmeans.n_init": "3", "kmeans.seed": "0"}
     assert logged.data.tags["dvc.exp_name"] == "quick-owl" and logged.data.tags["uvl.stage"] == "cluster"
-    assert logged.info.run_name == "kmeans" and logged.info.status == "FINISHED"
+    assert logged.info.run_name == "kmeans · quick-owl · seed 0" and logged.info.status == "FINISHED"
     history = MlflowClient(mlflow_store).get_metric_history(run.run_id, "loss")
     assert [m.step for m in history] == [0, 1, 2]
+
+
+def test_the_experiment_opens_as_model_training_and_runs_list_their_datasets(mlflow_store):
+    """MLflow 3 shows an experiment without a kind as GenAI; ours is model training, and each run's data are
+    dataset inputs whose digests are our checksums."""
+    from mlflow.tracking import MlflowClient
+
+    data = {"datasets": [["mnist", "a" * 64]], "label_draw": "b" * 64, "labelled_images": 1000, "validation_images": 1000}
+    run = tracking.Run.start("supervised", stage="pretrain", params={"supervised": {"seed": 3}}, data=data)
+    client = MlflowClient(mlflow_store)
+    experiment = client.get_experiment_by_name(tracking.EXPERIMENT)
+    assert experiment.tags["mlflow.experimentKind"] == "custom_model_development"
+    inputs = client.get_run(run.run_id).inputs.dataset_inputs
+    assert sorted((i.dataset.name, i.dataset.digest) for i in inputs) == [
+        ("mnist", "a" * 36), ("mnist labels (1000 drawn)", "b" * 36)]
+    assert client.get_run(run.run_id).info.run_name == "supervised · workspace · seed 3"
 
 
 def test_resume_continues_the_same_run(mlflow_store):

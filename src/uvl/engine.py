@@ -220,9 +220,8 @@ def reuse_freed_memory() -> None:
 
     By default it serves large blocks with mmap and hands freed memory back to the kernel, so a training
     step that allocates the same activations and optimiser temporaries every time pays a page fault per
-    page to touch them again: about 1,000 faults for one 25 MB Adam temporary of InfoGAN's 6,272x1,024
-    layers, 16% of InfoGAN's step time on 2 cores (0.58 -> 0.49 s per step). The cost is that the
-    process keeps its peak heap instead of shrinking after it. Where memory comes from changes no
+    page to touch them again (docs/methods/engine.md has the measurement, on InfoGAN's step). The cost is
+    that the process keeps its peak heap instead of shrinking after it. Where memory comes from changes no
     arithmetic. Other C libraries (no `mallopt`) keep their own policy.
     """
     mallopt = getattr(ctypes.CDLL(None), "mallopt", None)

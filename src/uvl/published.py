@@ -28,3 +28,24 @@ class Published:
             if node != value:
                 return False
         return True
+
+
+@dataclass(frozen=True)
+class PublishedGrid:
+    """A published grid of a method's headline score over two of its params (an ablation), which the
+    ablation report (uvl.reports.ablation) prints beside ours when its axes are the same two params."""
+
+    row_param: str  # a dotted path inside the method's section, e.g. "momentum"
+    column_param: str
+    cells: dict[tuple[Any, Any], float]  # (row value, column value) -> the headline score, a fraction
+    source: str
+    note: str = ""
+
+    def oriented(self, rows: str, columns: str) -> dict[tuple[Any, Any], float] | None:
+        """The cells keyed (value of `rows`, value of `columns`): transposed when the axes are the other way
+        round; None when the grid's axes are not these two params."""
+        if (rows, columns) == (self.row_param, self.column_param):
+            return dict(self.cells)
+        if (rows, columns) == (self.column_param, self.row_param):
+            return {(column, row): value for (row, column), value in self.cells.items()}
+        return None

@@ -5,7 +5,7 @@ Why a mixture needs it: EM from different starts ends in a few distinct local op
 embeddings their log-likelihoods can differ by a hundredth of a nat per point while their partitions
 differ by ten points of ACC. Keeping the start of highest likelihood (scikit-learn's `n_init`) is then
 close to a coin toss between those optima; keeping the partition that most starts agree on picks the
-optimum that EM reaches most often, and needs no labels. ae.py gives the figures.
+optimum that EM reaches most often, and needs no labels. docs/methods/ae.md gives the figures.
 """
 
 from __future__ import annotations

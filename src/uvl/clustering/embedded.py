@@ -1,9 +1,9 @@
 """Deep embedded clustering's model and self-training (Xie, Girshick, Farhadi, ICML 2016), shared by the
 `dec` and `idec` methods; IDEC (Guo et al. 2017) is the same model with the decoder kept.
 
-Both start from the stacked autoencoder that the `sae` method pretrained (models/sae). The cluster centres
-μ start from a clustering of the embeddings z of all images (`initial_centres`: k-means restarts, or
-AE(GMM)'s mixture). The encoder and the centres then minimise KL(P || Q), where Q is the Student-t soft
+Both start from the pretrained autoencoder that their `autoencoder` param names (`sae`: models/sae). The
+cluster centres μ start from a clustering of the embeddings z of all images (`initial_centres`: k-means
+restarts, or AE(GMM)'s mixture). The encoder and the centres then minimise KL(P || Q), where Q is the Student-t soft
 assignment of each z to the centres and P the sharpened target, recomputed on the whole dataset every
 `update_interval` steps and held fixed in between. Training stops when fewer than `tol` of the assignments
 changed between two refreshes, or after `epochs`. The clusters are argmax_j q_ij. IDEC adds the
@@ -122,8 +122,8 @@ def initial_centres(embeddings: np.ndarray, params: Params) -> np.ndarray:
     clusters of the largest (s_i + s_j) / d(μ_i, μ_j), s being a cluster's mean distance to its centre.
 
     Why not the lowest inertia: the self-training sharpens the partition it starts from, so DEC ends in the
-    basin of its start, and the restart of lowest inertia is not the best start. dec.py and idec.py give the
-    figures."""
+    basin of its start, and the restart of lowest inertia is not the best start. docs/methods/dec.md and
+    docs/methods/idec.md give the figures."""
     if params.start == "gmm":
         whitened = PCA(whiten=True, random_state=params.seed).fit_transform(embeddings)
         labels = consensus_gmm(whitened, params.n_clusters, "full", params.gmm_n_init, params.seed,

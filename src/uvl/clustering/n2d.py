@@ -7,10 +7,9 @@ lowest-cost solution splits one digit and merges two others. UMAP (`umap_neighbo
 compact region; a full-covariance mixture then fits the regions, elongated ones included. N2D's
 published settings are 20 neighbours, n_clusters components and min_dist 0.
 
-UMAP's result depends on the number of BLAS/OpenMP threads, even with its seed fixed: the same autoencoder
-embedding (AE, seed 0) gave 73.5% ACC with 2 threads and 80.0% with 1. So the step runs on one thread,
-and a machine with more cores gives the same clusters. It costs little on 2 cores: cluster@ae took
-199 s against 197 s, cluster@moco 238 s against 222 s (MoCo's clusters did not change).
+UMAP's result depends on the number of BLAS/OpenMP threads, even with its seed fixed, so the step runs on
+one thread, and a machine with more cores gives the same clusters; it costs little (docs/methods/ae.md
+has the measurements).
 """
 
 from __future__ import annotations

@@ -28,7 +28,11 @@ def source_arrays(name: str, mnist_source: str) -> dict[str, np.ndarray]:
 
 
 def prepare(name: str, mnist_source: str) -> None:
-    arrays = source_arrays(name, mnist_source)
+    write(name, source_arrays(name, mnist_source))
+
+
+def write(name: str, arrays: dict[str, np.ndarray]) -> None:
+    """data/prepared/<name>/ in the schema, whole or not at all."""
     check_schema(name, arrays)
     with atomic_dir(folder(name)) as out:
         save_npz(out / "arrays.npz", **{key: arrays[key] for key in ARRAYS})

@@ -4,7 +4,7 @@ The generator G reads 74 numbers: 62 noise variables ~ U(-1, 1), a 10-way catego
 continuous codes c2, c3 ~ U(-1, 1). Besides the usual GAN game, a head Q on the discriminator's trunk
 predicts the codes from G's images; maximising the mutual information I(c; G(z, c)) (a lower bound:
 H(c) − cross-entropy of Q's guesses) makes the codes mean something. On MNIST the categorical code tends to
-pick the digit, so argmax of Q's categorical output on real images is a clustering.
+pick the digit, so argmax of Q's categorical output on real images is a clustering (row `infogan`).
 
 Networks (paper's MNIST architecture): G: FC 1024-BN-ReLU, FC 7·7·128-BN-ReLU, 4x4 up-conv 64 stride 2
 BN ReLU, 4x4 up-conv 1 (sigmoid). D/Q trunk: 4x4 conv 64 stride 2 lReLU, 4x4 conv 128 stride 2 BN lReLU,
@@ -15,58 +15,19 @@ Losses (official code): D: −[log D(x) + log(1 − D(G(z)))] − λ·MI; G: −
 Each step updates D and Q on one batch of codes, then G on another (the official trainer runs the two
 updates as separate session runs, each of which samples anew).
 
-Differences from the paper: the leaky ReLU slope is the paper's 0.1 (the official code's default differs);
-the default budget is 12 epochs (6,552 steps of 128) where the official trainer runs 5,000 iterations
-(9 epochs): the categorical code still sharpens after 9 epochs (see real_code_information), and in bf16
-autocast the longer run takes about as long as the official budget in fp32 (0.24 against 0.34 s per step
-in the pipeline's runs on 2 AVX-512 EPYC cores; 14 epochs would take 31 minutes of training).
-The information term warms up (`information_warmup_epochs`, 3): λ rises linearly from 0 over the first three
-epochs, where the paper's λ is 1 from the first step. At λ = 1 from the start the categorical code is almost
-fully informative after one epoch (below), while G still draws blurs, and G keeps the partition it fixed then;
-with the warm-up the categories form as G learns to draw digits. In the pipeline's runs of seeds 0-4 on an Intel
-Xeon (family 6 model 167, AMX): 83.57 / 94.43 / 96.36 / 87.27 / 96.48 = 91.6 ± 5.9 clustering ACC (seeds 0-2:
-91.5 ± 6.9) against 79.47 / 87.71 / 90.04 / 77.13 / 81.52 = 83.2 ± 5.5 without it (229729f), each seed higher;
-seeds 5-7 scored 87.75 / 96.12 / 87.78 (all eight: 91.2 ± 5.2). The warm-up's length matters less than the seed:
-over seeds 0-2, two epochs (branch infogan-warmup2) scored 96.87 / 86.94 / 82.19 = 88.7 ± 7.5, four
-(infogan-warmup4) 96.17 / 67.59 / 95.59 = 86.5 ± 16.3, six (infogan-warmup6) 95.59 / 87.37 / 80.84 = 87.9 ± 7.4
-(seeds 3-4: 62.21, 95.57). At each of these lengths some seeds score 94.4-96.9 (seed 0 at four epochs draws one
-digit per category) and the others merge or split digits (seed 1 at four epochs: two rows of 5s, a row that
-turns from 8 into 7 along the continuous code, no 0 or 4); three epochs is the best of the lengths tried,
-chosen on seeds 0-2.
-Candidates (`candidates`, 3; `selection_epochs`, 6), restarts as k-means keeps the best of its n_init, since
-the outcome is a draw between a run that draws one digit per category and one that merges or splits digits:
-each candidate trains the schedule's first 6 epochs from its own seed (the first from `seed`, so it is the
-one-run default's run) and the one with the highest real_code_information over epoch 6 trains on to epoch 12,
-exactly as if it had never stopped; no label plays a part. With the warm-up the gauge parts the runs by epoch
-6: of the one-run default's seeds 0-7 above, the three that ended at 96.1-96.5 read 2.177-2.206, the four that
-ended at 83.6-87.8 read 2.142-2.168 (seed 1, a late 94.4, 2.143). In those eight runs' curves (the per-epoch
-means that MLflow holds) the best of three chosen this way averages 94.6 over the 56 triples of runs (best of
-two: 93.0; one run: 91.2; a perfect choice: 95.5). The rule (three candidates, epoch 6) was chosen on those
-curves, which hold each seed's first candidate; in the pipeline's runs of seeds 0-2 (87545ba, on the Xeon) the
-other two of each are new. Seed 0 kept its third candidate (2.1774, against 2.1668 and 2.1041) and scored
-86.36 (two rows of 6s, no 5: the bands overlap), seed 1 its second (2.2011, against 2.1434 and 2.0943), 96.32,
-and seed 2 its first (2.2061, against 2.1960 and 2.1514), 96.36 as before: 93.0 ± 5.8 clustering ACC, against
-91.5 ± 6.9 for one run. Two candidates (5e1acac) kept seed 0's own run, 83.57. The cost is 24 epochs of
-training instead of 12: 1,553 / 1,566 / 1,463 s, chains of 26.6 / 26.8 / 25.0 minutes (the stages' seconds),
-within the 30-minute budget on the Xeon; at the EPYC's 0.24 s per step the 13,104 steps would take 52 minutes
-(`candidates: 1`: 26).
-`continuous_weight` (the paper's smaller λ for continuous codes) stays 1: at 0.1 (cb524b4) seeds 0-2 scored
-88.17 / 82.33 / 87.04 = 85.8 ± 3.1 clustering ACC against 87.49 / 89.86 / 86.89 = 88.1 ± 1.6 at 1 (ba6b41c).
-Without the warm-up, where the clustering failed, it failed in G, not in Q's reading of real images: seed 0
-retrained on the Xeon scored 79.47 (87.49 on the EPYC); Q still names G's category for 99.8% of G's images,
-but four of G's ten categories draw mixtures (their images' nearest real digits: 2 / 1 / 7 in one, 5 / 9 / 7
-in another), and BatchNorm statistics recomputed on real images move the ACC by 0.05. The code's gauge,
-real_code_information, was 1.92 nats after the first epoch and 2.19 at the end: the partition is set early.
-Nor, without the warm-up, does the gauge tell a good run from a bad one early: on all 70,000 images in eval
-mode after epochs 3 / 4 / 12, seed 3 read 2.139 / 2.172 / 2.233 nats (final ACC 77.1) and seed 4 2.107 / 2.180
-/ 2.232 (81.5), differences no larger than an epoch's drift, so restarts chosen by it after epoch 4 (branch
-infogan-candidates) were not adopted then; with the warm-up, after epoch 6, it does (candidates, above).
-At the end of training, label-free scores of Q's partition do part the runs: of seeds 0-4 on that Xeon
-(ACC 79.5 / 87.7 / 90.0 / 77.1 / 81.5), the two good ones have the lower Davies-Bouldin index in Q's features
-(0.82, 0.82 against 0.90-0.97) and the higher code information on all images (2.25 against 2.22-2.23).
-Not early, though: after epoch 4, seed 1 (87.7 at the end) read 0.870 and 2.155, seed 3 (77.1) 0.854 and 2.172.
-Under several processes (torchrun), BatchNorm normalises each process's slice of the batch (PyTorch's
-SyncBatchNorm needs GPUs), so such a run differs slightly from one process on the same global batch.
+Differences from the paper:
+- The leaky ReLU slope is the paper's 0.1 (the official code's default differs).
+- The default budget is 12 epochs (6,552 steps of 128), not the official 5,000 iterations (9 epochs): the
+  categorical code still sharpens after 9 epochs, and in bf16 autocast the longer run costs about as much.
+- The information term warms up (`information_warmup_epochs`): λ rises linearly from 0 over the first
+  epochs, so the categories form as G learns to draw digits; the paper's λ is 1 from the first step.
+- Restarts (`candidates`), as k-means keeps the best of its n_init: each candidate trains the first
+  `selection_epochs` from its own seed, and the one with the highest real_code_information (a label-free
+  gauge of Q on real images) trains on to the end, exactly as if it had never stopped.
+- Under several processes (torchrun), BatchNorm normalises each process's slice of the batch (PyTorch's
+  SyncBatchNorm needs GPUs), so such a run differs slightly from one process on the same global batch.
+
+docs/methods/infogan.md has what was tried and measured.
 """
 
 from __future__ import annotations
@@ -152,9 +113,8 @@ class InfoGAN(Method):
         self.real_or_fake = nn.Linear(1024, 1)  # D head, a logit
         self.code_hidden = nn.Sequential(nn.Linear(1024, 128), nn.BatchNorm1d(128), nn.LeakyReLU(slope))
         self.code_output = nn.Linear(128, CATEGORIES + CONTINUOUS)  # Q head: logits of c1, means of c2, c3
-        # fused: one pass over each parameter's Adam state instead of one per operation. The two
-        # 6,272x1,024 layers make the step's optimiser work large beside its arithmetic (about a tenth of the
-        # step on 2 CPU cores; in-process A/B, 8 alternating rounds: 0.304 -> 0.270 s per step)
+        # fused: one pass over each parameter's Adam state instead of one per operation; the two 6,272x1,024
+        # layers make the optimiser's work large beside the step's arithmetic (docs/methods/infogan.md)
         self.discriminator_optimizer = torch.optim.Adam(
             [*self.trunk.parameters(), *self.real_or_fake.parameters(), *self.code_hidden.parameters(),
              *self.code_output.parameters()], lr=params.discriminator_lr, betas=(params.beta1, 0.999), fused=True)
@@ -182,7 +142,7 @@ class InfoGAN(Method):
         fingerprints = [training.fingerprint(fp, k) for k in range(len(seeds))]  # one checkpoint each
         scores = []
         for k, (candidate_params, candidate_fp) in enumerate(zip(runs, fingerprints)):
-            torch.manual_seed(candidate_params.seed)  # its initial weights, drawn as the pretrain@ stage draws them
+            torch.manual_seed(candidate_params.seed)  # its initial weights, drawn as pretrain-infogan draws them
             candidate = self if k == 0 else InfoGAN(candidate_params)  # self: still its initial weights
             history = training.fit(name, candidate, views, candidate_params, engine, candidate_fp,
                                    run.prefixed(f"candidate{k}."), until_epoch=params.selection_epochs)

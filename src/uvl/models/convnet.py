@@ -10,18 +10,15 @@ def small_convnet(out_features: int) -> nn.Sequential:
     """(B, 1, 28, 28) -> (B, out_features).
 
     The poster does not give the order; pooling between the convolutions makes the second one 4.8x cheaper
-    than pooling after both (the layout of a common MoCo-on-MNIST port), which on 2 CPU cores is the
-    difference between ~0.8k and ~3.2k MoCo images/s. The first ReLU runs after the pooling: max-pooling
-    and ReLU commute (both are monotone and exact), so outputs and gradients are bit for bit those of
-    conv-ReLU-pool, and the ReLU and its backward touch a quarter of the values (`make bench` at 93e7db7 on
-    2 cores: 1,528 -> 1,923 MoCo images/s, +26%). No BatchNorm, so a contrastive task cannot use batch
-    statistics to tell positives apart (what MoCo's shuffled BN guards against).
+    than pooling after both (the layout of a common MoCo-on-MNIST port). The first ReLU runs after the
+    pooling: max-pooling and ReLU commute (both are monotone and exact), so outputs and gradients are bit
+    for bit those of conv-ReLU-pool, and the ReLU and its backward touch a quarter of the values. No
+    BatchNorm, so a contrastive task cannot use batch statistics to tell positives apart (what MoCo's
+    shuffled BN guards against).
 
     The features are flattened pixel by pixel, channels fastest: the order in which the engine's
-    channels_last layout stores them, so flattening is a view and so is its gradient. Flattening channel
-    by channel copied the activations forward, and the ReLU's backward then ran on a transposed gradient
-    (4.5 of its 6.3 ms per MoCo step); in-process A/B on 2 cores, 6 alternating rounds of 12 steps:
-    1,863 -> 2,003 MoCo images/s, +8%.
+    channels_last layout stores them, so flattening is a view and so is its gradient (flattening channel
+    by channel copied the activations). docs/methods/engine.md has the speed measurements.
     """
     return nn.Sequential(
         nn.Conv2d(1, 32, 3),  # (B, 32, 26, 26)

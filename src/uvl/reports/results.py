@@ -115,7 +115,7 @@ def build(method_names: list[str], params: dict, metrics_dir: Path, records_dir:
                   "datasets: do not compare them with published figures.**", ""]
     for task_name, table in tables.items():
         task = tasks.get(task_name)
-        lines += [f"## {task_name.capitalize()}", "", task.PROTOCOL, "", pd.DataFrame(table).to_markdown(index=False)]
+        lines += [f"## {task_name.capitalize()}", "", task.PROTOCOL, "", pd.DataFrame(table).to_markdown(index=False, disable_numparse=True)]
         if task_name in comparisons:
             lines += ["", "Against the published figures:", "", *comparisons[task_name]]
         lines += [""]
