@@ -34,7 +34,7 @@ from uvl.data import mnist
 from uvl.data.idx import encode
 from uvl.engine import as_batch, fit, resolve_device
 from uvl.io import write_json, write_text
-from uvl.sandbox import ROOT
+from sandbox import ROOT
 from uvl.tracking import Run
 
 

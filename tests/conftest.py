@@ -20,14 +20,18 @@ def _pin_xdist_worker() -> None:
 _pin_xdist_worker()  # before the imports below, which start thread pools
 
 import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import yaml
 
-from uvl.params import EngineParams
-from uvl.sandbox import ROOT, Sandbox, project_env
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))  # the sandbox and the fault drills
+
+from sandbox import ROOT, Sandbox, project_env  # noqa: E402
+
+from uvl.params import EngineParams  # noqa: E402
 
 os.environ.setdefault("DVC_NO_ANALYTICS", "1")
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")

@@ -7,26 +7,33 @@ import pytest
 import yaml
 from conftest import run
 
-from uvl.cli import machine
+from uvl.stage import machine
 
 pytestmark = pytest.mark.slow
 
 
 def test_repro_writes_every_metrics_file_and_the_report(quick_repo):
-    methods = yaml.safe_load((quick_repo / "params.yaml").read_text())["pipeline"]["methods"]
-    for name in methods:
-        metrics = json.loads((quick_repo / "metrics" / f"{name}.json").read_text())
-        assert {"acc", "nmi", "ari", "test_acc", "seed", "train_seconds"} <= set(metrics)
-        assert 0.1 < metrics["acc"] <= 1 and metrics["n_images"] == 2000 and metrics["n_test"] == 500
+    from uvl import methods, tasks
+
+    names = yaml.safe_load((quick_repo / "params.yaml").read_text())["pipeline"]["methods"]
+    for name in names:
+        module = methods.get(name)
+        record = json.loads((quick_repo / "records" / f"{name}.json").read_text())
+        scores = json.loads((quick_repo / "metrics" / name / f"{name}.json").read_text())
+        task = tasks.of(module)
+        assert record["task"] == module.TASK and record["rows"][0] == name
+        task.Scores.model_validate(scores)  # exactly the task's keys: no time, memory, machine or seed
+        assert 0.1 < scores[task.HEADLINE] <= 1 and scores["selected_on"] == module.SELECTED_ON
         assert (quick_repo / "plots" / name / "confusion.png").stat().st_size > 1000
-        chain = ["pretrain", "cluster", "evaluate"] if methods[name].startswith("models/") else ["cluster", "evaluate"]
-        assert sorted(metrics["stages"]) == sorted(chain)
-        assert all(cost["seconds"] > 0 and cost["peak_memory_mb"] > 50 for cost in metrics["stages"].values())
-        assert all(cost["machine"] == machine() for cost in metrics["stages"].values())  # this CPU, each stage
+        step = "cluster" if module.TASK == "clustering" else "predict"
+        chain = (["pretrain"] if methods.is_trained(module) else []) + [step, "evaluate"]
+        assert sorted(record["stages"]) == sorted(chain)
+        assert all(cost["seconds"] > 0 and cost["peak_memory_mb"] > 50 for cost in record["stages"].values())
+        assert all(cost["machine"] == machine() for cost in record["stages"].values())  # this CPU, each stage
     report = (quick_repo / "reports" / "results.md").read_text()
-    assert "## Cost per stage" in report and "pretrain peak memory" not in report  # units in the header
-    assert "fitted on" in report and report.count(f"| {machine()} ") == len(methods)
-    assert "reduced run" in report and all(f"| {name} " in report for name in methods)
+    assert "## Clustering" in report and "## Classification" in report and "## Adaptation" in report
+    assert "## Cost per stage" in report and "fitted on" in report and report.count(f"| {machine()} ") == len(names)
+    assert "reduced run" in report and all(f"| {name} " in report for name in names)
     assert "seed poster reports 75.2%" in report
     assert "[samples](../plots/infogan/samples.png)" in report and "[tsne](../plots/moco/tsne.png)" in report
 
@@ -34,23 +41,23 @@ def test_repro_writes_every_metrics_file_and_the_report(quick_repo):
 def test_dvc_plots_renders_the_confusion_matrices(quick_repo):
     shown = json.loads(run(["dvc", "plots", "show", "--json"], quick_repo).stdout)
     assert not shown.get("errors")
-    methods = yaml.safe_load((quick_repo / "params.yaml").read_text())["pipeline"]["methods"]
-    for name in methods:
+    names = yaml.safe_load((quick_repo / "params.yaml").read_text())["pipeline"]["methods"]
+    for name in names:
         assert [p["type"] for p in shown["data"][f"plots/{name}/confusion.csv"]] == ["vega"]
         assert [p["type"] for p in shown["data"][f"plots/{name}/confusion.png"]] == ["image"]
 
 
 def test_exp_run_reruns_only_what_the_param_touches_and_metrics_diff_shows_it(quick_repo):
-    before = json.loads((quick_repo / "metrics" / "kmeans.json").read_text())
+    before = json.loads((quick_repo / "metrics" / "kmeans" / "kmeans.json").read_text())
     result = run(["dvc", "exp", "run", "-S", "kmeans.n_clusters=4"], quick_repo)
-    assert "Running stage 'cluster@kmeans'" in result.stdout
-    assert "Running stage 'cluster@gmm'" not in result.stdout and "Running stage 'prepare'" not in result.stdout
-    after = json.loads((quick_repo / "metrics" / "kmeans.json").read_text())
-    assert after["acc"] < before["acc"], "four clusters cannot match ten digits as well as ten"
+    assert "Running stage 'cluster-kmeans'" in result.stdout
+    assert "Running stage 'cluster-gmm'" not in result.stdout and "Running stage 'prepare-mnist'" not in result.stdout
+    after = json.loads((quick_repo / "metrics" / "kmeans" / "kmeans.json").read_text())
+    assert after["cluster_acc"] < before["cluster_acc"], "four clusters cannot match ten digits as well as ten"
     diff = json.loads(run(["dvc", "metrics", "diff", "--json"], quick_repo).stdout)
-    assert diff["metrics/kmeans.json"]["acc"]["new"] == after["acc"]
-    assert diff["metrics/kmeans.json"]["acc"]["old"] == before["acc"]
-    assert "metrics/gmm.json" not in diff or not diff["metrics/gmm.json"]
+    assert diff["metrics/kmeans/kmeans.json"]["cluster_acc"]["new"] == after["cluster_acc"]
+    assert diff["metrics/kmeans/kmeans.json"]["cluster_acc"]["old"] == before["cluster_acc"]
+    assert not diff.get("metrics/gmm/gmm.json")
     shown = json.loads(run(["dvc", "exp", "show", "--json"], quick_repo).stdout)
     assert any(exp for baseline in shown for exp in (baseline.get("experiments") or []))
 
@@ -58,17 +65,18 @@ def test_exp_run_reruns_only_what_the_param_touches_and_metrics_diff_shows_it(qu
 def test_the_mlflow_run_leads_back_to_the_dvc_stage(quick_repo):
     from mlflow.tracking import MlflowClient
 
-    meta = json.loads((quick_repo / "data" / "clusters" / "kmeans" / "run.json").read_text())
+    record = json.loads((quick_repo / "records" / "kmeans.json").read_text())
     client = MlflowClient(f"sqlite:///{quick_repo / 'mlflow' / 'mlflow.db'}")
-    logged = client.get_run(meta["mlflow_run_id"])
-    assert logged.data.tags["uvl.method"] == "kmeans" and "acc" in logged.data.metrics
+    logged = client.get_run(record["mlflow_run_id"])
+    assert logged.data.tags["uvl.method"] == "kmeans" and "cluster_acc" in logged.data.metrics
     assert logged.data.params["kmeans.n_init"] == "1"
+    assert [i.dataset.name for i in logged.inputs.dataset_inputs] == ["mnist"]
 
 
 def test_exp_run_reruns_only_the_moco_chain(quick_repo):
     result = run(["dvc", "exp", "run", "-S", "moco.momentum=0.9"], quick_repo)
     ran = re.findall(r"Running stage '([^']+)'", result.stdout)
-    assert sorted(ran) == sorted([f"{stage}@moco" for stage in ("pretrain", "cluster", "evaluate")] + ["report"])
+    assert sorted(ran) == sorted([f"{stage}-moco" for stage in ("pretrain", "cluster", "evaluate")] + ["report"])
 
 
 @pytest.mark.parametrize("setting, chains", [
@@ -76,30 +84,35 @@ def test_exp_run_reruns_only_the_moco_chain(quick_repo):
     # IDEC starts from the stacked autoencoder that DEC shares: neither the autoencoder nor DEC reruns
     ("idec.gamma=0.2", ["idec"]),
     ("sae.epochs=3", ["sae", "dec", "idec"]),
+    ("supervised.labels.per_class=20", ["supervised"]),
 ])
 def test_a_param_touches_only_its_chains(quick_repo, setting, chains):
     """What `dvc repro` would rerun after the change, without training: the stages whose declared inputs
     changed and, with --force-downstream, every stage below them, as if each rerun changed its outputs
     (which training does). The values differ from the real run's above, which leaves its params in place."""
-    (section, key), value = setting.split("=")[0].split("."), yaml.safe_load(setting.split("=")[1])
+    (*path, key), value = setting.split("=")[0].split("."), yaml.safe_load(setting.split("=")[1])
     params_file = quick_repo / "params.yaml"
     original = params_file.read_text()
     params = yaml.safe_load(original)
-    params[section][key] = value
+    node = params
+    for part in path:
+        node = node[part]
+    node[key] = value
     try:
         params_file.write_text(yaml.safe_dump(params, sort_keys=False))
         result = run(["dvc", "repro", "--dry", "--force-downstream"], quick_repo)
     finally:
         params_file.write_text(original)
     would_run = re.findall(r"Running stage '([^']+)'", result.stdout)
-    expected = [f"{stage}@{name}" for name in chains for stage in ("pretrain", "cluster", "evaluate")]
+    step = {"supervised": "predict"}
+    expected = [f"{stage}-{name}" for name in chains for stage in ("pretrain", step.get(name, "cluster"), "evaluate")]
     assert sorted(would_run) == sorted([*expected, "report"]), result.stdout
 
 
 def test_a_copy_of_the_project_imports_its_own_code(tmp_path):
     """What a queued experiment needs: its stages run in a copy (.dvc/tmp/exps/...) and must import the
     copy's modules, not those of the checkout that the editable install points at."""
-    from uvl.sandbox import Sandbox
+    from sandbox import Sandbox
 
     copy = Sandbox(tmp_path / "copy").root
     (copy / "src" / "uvl" / "methods" / "kmeans.py").write_text("MARK = 'the copy'\n")

@@ -7,7 +7,7 @@
   no per-sample Python. The first stream counts the epochs; the others cycle through their own
   permutations as often as the first one's epochs need.
 - Determinism: the first stream's permutation comes from (seed, epoch), another stream's from (seed,
-  cycle, its position in the list), and the global RNG is reseeded from (seed, step) before every step, so
+  cycle, its position in the list, `STREAM`), and the global RNG is reseeded from (seed, step) before every step, so
   every random draw (augmentation, noise, dropout) is a function of the seed and the step alone. A run
   resumed at any step therefore continues exactly as an uninterrupted one, every stream included, with no
   RNG or iterator state to save. Deterministic algorithms are on.
@@ -122,6 +122,9 @@ def resolve_device(name: str) -> torch.device:
     if name == "auto":
         name = "cuda" if torch.cuda.is_available() else "cpu"
     return distributed.local_device(torch.device(name))
+
+
+STREAM = 0x5EED5  # ends a later stream's permutation seed; a step's seed ends in its position or rank, far below it
 
 
 def derive_seed(*entropy: int) -> int:
@@ -305,8 +308,9 @@ def fit(name: str, method: Method, views: Mapping[str, View], params: TrainParam
         steps_per_cycle = len(stream) // stream.batch_size  # the last, partial batch of a cycle is dropped
         cycle, position = divmod(step, steps_per_cycle)
         if orders.get(stream_name, (None,))[0] != cycle:
-            seed = derive_seed(params.seed, cycle) if k == 0 else derive_seed(params.seed, cycle, k)
-            orders[stream_name] = (cycle, torch.randperm(len(stream), generator=torch.Generator().manual_seed(seed)).to(device))
+            seed = derive_seed(params.seed, cycle) if k == 0 else derive_seed(params.seed, cycle, k, STREAM)
+            permutation = torch.randperm(len(stream), generator=torch.Generator().manual_seed(seed))
+            orders[stream_name] = (cycle, permutation.to(device))
         local = stream.batch_size // processes  # this process's slice of each global batch
         start = position * stream.batch_size + rank * local
         indices = orders[stream_name][1][start:start + local]  # (B / processes,)
@@ -329,7 +333,7 @@ def fit(name: str, method: Method, views: Mapping[str, View], params: TrainParam
                     print(f"uvl: {name} converged at step {step}/{total_steps}", file=sys.stderr)
                     break
                 epoch, position = divmod(step, steps_per_epoch)
-                batches = {stream_name: batch(k, stream_name, stream) for k, (stream_name, stream) in enumerate(streams.items())}
+                batches = {key: batch(k, key, stream) for k, (key, stream) in enumerate(streams.items())}
                 # each process draws its own augmentations; one process keeps the seeds of earlier releases
                 torch.manual_seed(derive_seed(params.seed, epoch, position, *([rank] if processes > 1 else [])))
                 for group in optimizer.param_groups:  # a function of the step, so resuming needs no state

@@ -217,7 +217,8 @@ def load(path: str | Path = PARAMS_FILE) -> Params:
         methods.get(name)  # an unknown method name is reported as such
         if name not in sections:
             raise UvlError(f"{path}: pipeline.methods lists '{name}' but there is no '{name}:' section")
-    for name, section in sections.items():
+    for name in pipeline.methods:
+        section = sections[name]
         for field in upstream_fields(type(section)):
             upstream = getattr(section, field)
             if upstream not in pipeline.methods or not methods.is_trained(methods.get(upstream)):

@@ -1,10 +1,10 @@
-"""Each fault drill of uvl.reliability as a test: real `dvc` runs on quick-profile copies of the project."""
+"""Each fault drill of bench/drills.py as a test: real `dvc` runs on quick-profile copies of the project."""
 
 import signal
 
 import pytest
 
-from uvl import reliability
+import drills as reliability
 
 pytestmark = pytest.mark.slow
 

@@ -8,7 +8,8 @@ import pytest
 import torch
 from conftest import cpu_engine
 
-from uvl.engine import Method, checkpoint_dir, fit
+from uvl.data.protocol import View
+from uvl.engine import Batch, Method, checkpoint_dir, fit
 from uvl.errors import UvlError
 from uvl.params import TrainParams
 from uvl.tracking import Run
@@ -17,6 +18,7 @@ ENGINE = cpu_engine(checkpoint_every=3)
 PARAMS = TrainParams(epochs=4, batch_size=32, lr=1e-2, lr_schedule="cosine", weight_decay=0.0,
                      precision="fp32", seed=7)
 IMAGES = np.random.default_rng(0).integers(0, 256, (200, 28, 28), dtype=np.uint8)  # 6 steps per epoch
+VIEWS = {"train": View(IMAGES, None, np.arange(len(IMAGES)))}  # as the clustering task hands them over
 
 
 class Noisy(Method):
@@ -27,8 +29,9 @@ class Noisy(Method):
         self.layer = torch.nn.Linear(784, 4)
         self.calls, self.fault_at_call, self.fault = 0, fault_at_call, fault
 
-    def training_step(self, images, indices):
+    def training_step(self, train: Batch):
         self.calls += 1
+        images = train.images
         noise = torch.rand_like(images)  # drawn from the reseeded global RNG
         output = self.layer((images + 0.1 * noise).flatten(1))
         self.output_dtype = output.dtype
@@ -44,7 +47,7 @@ class Noisy(Method):
 def train(model, fp="fp-a", params=PARAMS):
     torch.manual_seed(0)
     model.layer.reset_parameters()
-    return fit("noisy", model, IMAGES, params, ENGINE, fp, Run())
+    return fit("noisy", model, VIEWS, params, ENGINE, fp, Run())
 
 
 def states_equal(a, b):
@@ -119,7 +122,7 @@ def test_a_checkpoint_of_another_model_is_a_clear_error():
     changed.layer = torch.nn.Linear(784, 8)  # same params, other code: the model's shapes changed
     with pytest.raises(UvlError, match=r"checkpoint .*noisy-fp-a.pt does not fit noisy's model .*"
                                        r"delete it to train from scratch"):
-        fit("noisy", changed, IMAGES, PARAMS, ENGINE, "fp-a", Run())
+        fit("noisy", changed, VIEWS, PARAMS, ENGINE, "fp-a", Run())
 
 
 def test_checkpoints_never_unpickle_code():
@@ -131,5 +134,5 @@ def test_checkpoints_never_unpickle_code():
 
 
 def test_batch_larger_than_the_data_is_a_clear_error():
-    with pytest.raises(UvlError, match=r"noisy.batch_size: 512 is larger than the 200 training images"):
+    with pytest.raises(UvlError, match=r"noisy: the train stream's batch of 512 is larger than its 200 images"):
         train(Noisy(), params=PARAMS.model_copy(update={"batch_size": 512}))

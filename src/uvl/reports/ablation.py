@@ -28,7 +28,7 @@ from typing import Any
 
 from uvl.io import write_text
 from uvl.reports import experiments
-from uvl.sandbox import ROOT
+from uvl.tracking import project_root
 
 # The score in brackets beside the headline score, by task
 SECOND = {"clustering": "knn_acc", "classification": "validation_accuracy", "adaptation": "source_test_accuracy"}
@@ -229,12 +229,12 @@ def main() -> None:
         sys.exit(f"uvl: error: {err}")
     if args.param_a == args.param_b:
         sys.exit("uvl: error: name two different params")
-    section = read_yaml(Path(ROOT) / "params.yaml").get(args.method)
+    section = read_yaml(Path(project_root()) / "params.yaml").get(args.method)
     for param in (args.param_a, args.param_b):
         if value_at(section, param) is MISSING:
             sys.exit(f"uvl: error: {args.method}.{param}: not a param of the {args.method} section of params.yaml")
     frame = collect(experiments.show(args.rev), args.method, args.param_a, args.param_b)
-    write_text(Path(ROOT) / "reports" / "ablations" / f"{args.method}.md",
+    write_text(Path(project_root()) / "reports" / "ablations" / f"{args.method}.md",
                render(frame, args.method, args.param_a, args.param_b))
 
 

@@ -14,7 +14,7 @@ import subprocess
 from collections.abc import Iterator
 from typing import NamedTuple
 
-from uvl.sandbox import ROOT
+from uvl.tracking import project_root
 
 
 class Run(NamedTuple):
@@ -29,7 +29,7 @@ class Run(NamedTuple):
 def show(rev: str | None = None) -> list[dict]:
     """`dvc exp show --json` of the project: the workspace, then the baseline commit (HEAD, or `rev` when
     the experiments were queued from an earlier commit) with its experiments."""
-    return json.loads(subprocess.run(["dvc", "exp", "show", "--json", *(["--rev", rev] if rev else [])], cwd=ROOT,
+    return json.loads(subprocess.run(["dvc", "exp", "show", "--json", *(["--rev", rev] if rev else [])], cwd=project_root(),
                                      capture_output=True, text=True, check=True).stdout)
 
 

@@ -40,7 +40,7 @@ from pathlib import Path
 
 from uvl.io import write_text
 from uvl.reports import experiments
-from uvl.sandbox import ROOT
+from uvl.tracking import project_root
 
 NOT_RECORDED = "not recorded"  # a run whose records/<method>.json cannot be read at its commit
 SEE_ITS_COMMIT = "see its commit"  # rows kept from a table written before rows named their machine
@@ -84,7 +84,7 @@ def without_seeds(value):
 
 def read_record(rev: str, method: str) -> dict | None:
     """records/<method>.json as the commit `rev` holds it (an experiment's commit has its run's), or None."""
-    result = subprocess.run(["git", "show", f"{rev}:records/{method}.json"], cwd=ROOT, capture_output=True,
+    result = subprocess.run(["git", "show", f"{rev}:records/{method}.json"], cwd=project_root(), capture_output=True,
                             text=True)
     if result.returncode != 0:
         return None
@@ -278,7 +278,7 @@ def summaries(rows: dict[str, Row]) -> dict:
 def pipeline_params() -> dict:
     from uvl.params import read_yaml
 
-    return read_yaml(ROOT / "params.yaml")
+    return read_yaml(project_root() / "params.yaml")
 
 
 def check_known(only: list[str], known: list[str]) -> None:
@@ -325,7 +325,7 @@ def queue(seeds: list[int], only: list[str]) -> None:
     for seed in seeds:
         subprocess.run(["dvc", "exp", "run", "--queue", "--name", f"seed-{seed}", *targets,
                         *(arg for method in reseeded for arg in seed_args(method, seed, params))],
-                       cwd=ROOT, check=True)
+                       cwd=project_root(), check=True)
 
 
 def report(frame, baseline: str, only: list[str], previous: str = "", previous_summaries: dict | None = None,
@@ -364,13 +364,13 @@ def main() -> None:
         return
     if args.rewrite and (args.only or args.rev):
         sys.exit("uvl: error: --rewrite reads no experiment: it takes neither --only nor --rev")
-    path, json_path = Path(ROOT) / "reports" / "seeds.md", Path(ROOT) / "reports" / "seeds.json"
+    path, json_path = Path(project_root()) / "reports" / "seeds.md", Path(project_root()) / "reports" / "seeds.json"
     previous = path.read_text() if path.exists() else ""
     previous_summaries = json.loads(json_path.read_text()) if json_path.exists() else {}
     if args.rewrite:
         rows = report(collect([]), "", [], previous, previous_summaries, keep_all=True)
     else:
-        baseline = subprocess.run(["git", "rev-parse", "--short", args.rev or "HEAD"], cwd=ROOT, capture_output=True,
+        baseline = subprocess.run(["git", "rev-parse", "--short", args.rev or "HEAD"], cwd=project_root(), capture_output=True,
                                   text=True, check=True).stdout.strip()
         rows = report(collect(experiments.show(args.rev)), baseline, args.only, previous, previous_summaries)
     write_text(path, render(rows))

@@ -1,8 +1,9 @@
 """A throwaway copy of the project: its working tree (tracked and untracked, not ignored files) in a fresh
 git repository, with params overridden.
 
-Used by the tests and the fault drills (uvl.reliability), so that they run the real `dvc` commands on the
-real pipeline without touching the working copy.
+Used by the tests, the fault drills (bench/drills.py) and the benchmark, so that they run the real `dvc`
+commands on the real pipeline without touching the working copy. Not part of the library: run beside it
+(`python bench/drills.py`; the tests put bench/ on their path).
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ import yaml
 from uvl.params import read_yaml
 from uvl.profile import merged
 
-ROOT = Path(__file__).resolve().parents[2]
-GENERATED = ("dvc.lock", "metrics", "records", "plots", "reports")  # a copy regenerates these
+ROOT = Path(__file__).resolve().parents[1]
+GENERATED = ("dvc.lock", "metrics", "records", "plots", "reports/results.md")  # a copy regenerates these
 
 
 def project_env(**extra: str) -> dict[str, str]:
@@ -54,6 +55,7 @@ class Sandbox:
         for section, values in (overrides or {}).items():  # whole sections, so a list of methods can shrink
             params[section] = merged(params[section], values) if section not in ("pipeline",) else values
         self.write_params(params)
+        self.write_dag()
         self.run("git", "init", "-q")
         self.commit("copy")
         if dvc_cache:
@@ -61,6 +63,10 @@ class Sandbox:
 
     def write_params(self, params: dict) -> None:
         (self.root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+
+    def write_dag(self) -> None:
+        """dvc.yaml for this copy's method list, as `python -m uvl.dag` writes it."""
+        self.run("python", "-m", "uvl.dag")
 
     def params(self) -> dict:
         return read_yaml(self.root / "params.yaml")
@@ -112,5 +118,6 @@ class Sandbox:
                                 stderr=subprocess.PIPE, text=True, start_new_session=True)
 
     def metrics(self, name: str) -> dict | None:
-        path = self.root / "metrics" / f"{name}.json"
-        return json.loads(path.read_text()) if path.exists() else None
+        """{row: scores} of metrics/<name>/, or None when the method's chain has not finished."""
+        folder = self.root / "metrics" / name
+        return {path.stem: json.loads(path.read_text()) for path in sorted(folder.glob("*.json"))} if folder.exists() else None
