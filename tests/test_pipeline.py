@@ -85,6 +85,8 @@ def test_exp_run_reruns_only_the_moco_chain(quick_repo):
     ("idec.gamma=0.2", ["idec"]),
     ("sae.epochs=3", ["sae", "dec", "idec"]),
     ("supervised.labels.per_class=20", ["supervised"]),
+    # a param names the model DEC starts from: the graph follows it (DEC from the autoencoder ae)
+    ("dec.autoencoder=ae", ["dec"]),
 ])
 def test_a_param_touches_only_its_chains(quick_repo, setting, chains):
     """What `dvc repro` would rerun after the change, without training: the stages whose declared inputs

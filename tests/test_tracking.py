@@ -42,6 +42,7 @@ def test_the_experiment_opens_as_model_training_and_runs_list_their_datasets(mlf
     assert sorted((i.dataset.name, i.dataset.digest) for i in inputs) == [
         ("mnist", "a" * 36), ("mnist labels (1000 drawn)", "b" * 36)]
     assert client.get_run(run.run_id).info.run_name == "supervised · workspace · seed 3"
+    assert client.get_run(run.run_id).data.tags["mlflow.source.name"] == "stages/pretrain.py"
 
 
 def test_resume_continues_the_same_run(mlflow_store):

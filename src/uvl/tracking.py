@@ -177,6 +177,8 @@ class Run:
                 "dvc.exp_name": experiment,
                 "dvc.exp_baseline_rev": os.environ.get("DVC_EXP_BASELINE_REV", ""),
                 "mlflow.source.git.commit": _git_revision(root),
+                "mlflow.source.type": "LOCAL",
+                "mlflow.source.name": f"stages/{stage}.py",  # the UI's Source column
                 **dict(tags),
             }
             created = client.create_run(experiment_id, run_name=f"{method} · {experiment} · seed {seed}", tags=all_tags)
