@@ -34,10 +34,6 @@ class Scores(tasks.Scores):
     validation_accuracy: float
 
 
-def dataset_names(section: Fields) -> list[str]:
-    return [section.source, section.target]
-
-
 def load(section: Fields, data, name: str):
     source = datasets.load(section.source, data.train_limit, data.test_limit)
     target = datasets.load(section.target, data.train_limit, data.test_limit)

@@ -34,10 +34,6 @@ class Scores(tasks.Scores):
     validation_accuracy: float
 
 
-def dataset_names(section: Fields) -> list[str]:
-    return [section.dataset]
-
-
 def split(section: Fields, data, name: str) -> tuple[datasets.Dataset, protocol.LabelledSplit]:
     dataset = datasets.load(section.dataset, data.train_limit, data.test_limit)
     return dataset, protocol.draw(dataset, section.labels, f"{name}.labels")

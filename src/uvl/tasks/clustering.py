@@ -40,10 +40,6 @@ class Scores(tasks.Scores):
     knn_acc: float | None = None
 
 
-def dataset_names(section: Fields) -> list[str]:
-    return [section.dataset]
-
-
 def views(section: Fields, data, name: str) -> tuple[dict[str, protocol.View], dict]:
     """The training views (one, `train`) and what the run's records say of them; data: params' `data`."""
     dataset = datasets.load(section.dataset, data.train_limit, data.test_limit)
