@@ -26,16 +26,14 @@ Differences from the notes:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 import torch
 import torch.nn.functional as F
 from pydantic import NonNegativeInt, PositiveFloat, PositiveInt, model_validator
 
 from uvl.data.augment import random_affine
-from uvl.data.protocol import View
 from uvl.engine import Batch, Stream
-from uvl.models.classifier import Classifier, ClassifierParams
+from uvl.models.classifier import ClassifierParams
+from uvl.models.semi_supervised import SemiSupervised
 from uvl.params import ClassificationFields, TrainParams
 from uvl.published import Published, PublishedGrid
 
@@ -91,18 +89,14 @@ def pseudo_label_loss(logits: torch.Tensor) -> torch.Tensor:
     return F.cross_entropy(logits, logits.detach().argmax(dim=1))
 
 
-class PseudoLabel(Classifier):
-    select_epoch_on_validation = True
-
+class PseudoLabel(SemiSupervised):
     def __init__(self, params: Params):
         super().__init__(params)
         self.schedule = (params.ramp_start, params.ramp_end, params.alpha_final)  # T1, T2, α_f
         self.alpha = 0.0  # α at the current step (before_step sets it)
 
-    def batch_sizes(self, params: Params, views: Mapping[str, View]) -> dict[str, int]:
-        # the unlabelled images count the epochs; with fewer labelled images than a batch, each step takes all
-        return {"unlabelled": params.unlabelled_batch_size,
-                "labelled": min(params.batch_size, len(views["labelled"]))}
+    def unlabelled_batch_size(self, params: Params) -> int:
+        return params.unlabelled_batch_size
 
     def before_step(self, step: int, streams: dict[str, Stream]) -> bool:
         unlabelled = streams["unlabelled"]
