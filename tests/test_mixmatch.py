@@ -5,7 +5,7 @@ import pytest
 import torch
 from test_methods import in_project, prepared, train  # noqa: F401 (the fixtures: a prepared project)
 
-from uvl.methods.mixmatch import mixup, sharpen, soft_cross_entropy, squared_error
+from uvl.models.mixup import mixup, sharpen, soft_cross_entropy, squared_error
 
 
 def test_sharpening_by_hand():

@@ -6,7 +6,7 @@ before every epoch, each network's per-sample losses on the training images (min
 with a two-component Gaussian mixture, and an image's clean probability w is the posterior of the low-loss
 component (`clean_probability`): small-loss images are the ones a network has learnt before memorising
 noise. Images with w > τ are labelled for the *other* network (co-divide, so that the two do not confirm
-their own mistakes), the rest unlabelled; each network then takes a MixMatch step (uvl.methods.mixmatch):
+their own mistakes), the rest unlabelled; each network then takes a MixMatch step (uvl.models.mixup):
 
 - label co-refinement: y' = Sharpen(w·y + (1 − w)·p̄), p̄ the network's mean prediction over 2 views;
 - label co-guessing: q = Sharpen(mean of both networks' predictions over 2 views) for the unlabelled ones;
@@ -36,8 +36,8 @@ from sklearn.mixture import GaussianMixture
 
 from uvl.data.augment import random_affine
 from uvl.engine import Batch, Method, Stream, derive_seed, in_batches
-from uvl.methods.mixmatch import mixup, sharpen, soft_cross_entropy, squared_error
 from uvl.models.classifier import Classifier, ClassifierParams
+from uvl.models.mixup import mixup, sharpen, soft_cross_entropy, squared_error
 from uvl.params import ClassificationFields, TrainParams
 from uvl.published import Published
 
