@@ -61,7 +61,7 @@ def test_grid_rows_param_a_columns_param_b_failed_runs_left_out():
     header, _, row_09, row_099 = table_lines(ours)
     assert header == "| momentum \\ queue_size | 16 | 32 |"
     assert row_09 == "| 0.9 | 50.0 (90.0) | 60.0 (90.0) |"
-    assert row_099 == "| 0.99 | 80.0 (90.0) x2 |  |"  # two runs averaged (a count, not 2.0); the failed cell empty
+    assert row_099 == "| 0.99 | 80.0 ± 14.1 (90.0) x2 |  |"  # two runs averaged (a count, not 2.0); the failed cell empty
 
 
 def test_the_poster_grid_beside_ours_and_the_difference_in_points():
@@ -77,7 +77,7 @@ def test_the_poster_grid_beside_ours_and_the_difference_in_points():
 def test_the_poster_grid_follows_the_axes_in_either_order():
     text = render(collect(GRID, "moco", "queue_size", "momentum"), "moco", "queue_size", "momentum")
     header, _, row_16, row_32 = table_lines(section_of(text, "## Ours"))
-    assert header == "| queue_size \\ momentum | 0.9 | 0.99 |" and row_16 == "| 16 | 50.0 (90.0) | 80.0 (90.0) x2 |"
+    assert header == "| queue_size \\ momentum | 0.9 | 0.99 |" and row_16 == "| 16 | 50.0 (90.0) | 80.0 ± 14.1 (90.0) x2 |"
     poster = table_lines(section_of(text, "## Seed poster"))
     assert poster[0] == "| queue_size \\ momentum | 0.9 | 0.99 | 0.999 | 0.9999 |"
     assert poster[2] == "| 16 | 91.38 | 92.98 | 92.91 | 91.20 |"
@@ -105,7 +105,7 @@ def test_any_two_params_of_any_method():
     assert "poster" not in text.lower() and "kNN" in text.splitlines()[2]
     full = section_of(text, "### Budget: all images")  # k-means has no epochs: one table per data limits
     assert "Full default budget." in full
-    assert table_lines(full) == ["| n_init \\ max_iter | 100 |", "|---:|---:|", "| 1 | 52.0 x2 |", "| 10 | 53.0 |"]
+    assert table_lines(full) == ["| n_init \\ max_iter | 100 |", "|---:|---:|", "| 1 | 52.0 ± 2.8 x2 |", "| 10 | 53.0 |"]
     reduced = section_of(text, "### Budget: the first 1000 training and all test images")
     assert "Reduced data" in reduced and table_lines(reduced)[2] == "| 10 | 40.0 |"
 

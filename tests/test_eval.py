@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
-from uvl.eval.classification import accuracy
+from uvl.eval.classification import accuracy, accuracy_on
 from uvl.eval.clustering import cluster_acc, clustering_scores, hungarian_mapping, matched_confusion, row_metrics
 from uvl.reports.results import most_confused_pairs
 
@@ -91,3 +91,12 @@ def test_a_classifier_is_scored_with_plain_accuracy_by_its_evaluate_stage(tmp_pa
     scores = score_predictions(tmp_path, labels, "test", tmp_path, "permuted")
     assert scores == {"test_accuracy": 0.0, "validation_accuracy": 1.0}
     assert (tmp_path / "confusion.png").exists() and (tmp_path / "confusion.csv").exists()
+
+
+def test_the_accuracy_on_the_classes_left_out_counts_their_images_alone():
+    labels = np.array([7, 7, 7, 7, 1, 1, 2])
+    predicted = np.array([7, 1, 1, 1, 1, 1, 2])  # one 7 in four; every other image right
+    assert accuracy_on([7], labels, predicted) == 0.25
+    assert accuracy_on([1, 2], labels, predicted) == 1.0
+    with pytest.raises(ValueError):
+        accuracy_on([5], labels, predicted)  # no image of the class: an error, not a silent 0 or NaN

@@ -64,6 +64,23 @@ def test_label_noise_flips_the_rate_asked_to_another_class(kind):
         assert len(np.unique(given[wrong] - TRAIN_LABELS[labelled][wrong])) > 5  # spread over the other classes
 
 
+def test_asymmetric_noise_flips_the_mapped_digits_at_the_rate_asked_and_no_other():
+    split = draw(per_class=40, noise_rate=0.4, noise_kind="asymmetric")
+    labelled = np.concatenate([split.labelled.indices, split.validation.indices])
+    truth, given = TRAIN_LABELS[labelled], np.concatenate([split.labelled.labels, split.validation.labels])
+    wrong = given != truth
+    assert set(zip(truth[wrong].tolist(), given[wrong].tolist())) == {(2, 7), (3, 8), (5, 6), (6, 5), (7, 1)}
+    mapped = np.isin(truth, [2, 3, 5, 6, 7])
+    assert 0.33 < wrong[mapped].mean() < 0.47 and not wrong[~mapped].any()
+
+
+def test_asymmetric_noise_needs_the_digits():
+    letters = Dataset(name="letters", train_images=DATASET.train_images, train_labels=TRAIN_LABELS + 1,
+                      test_images=DATASET.test_images, test_labels=DATASET.test_labels + 1, digest="letters")
+    with pytest.raises(UvlError, match=r"labels.noise_kind: asymmetric noise maps the digits 0-9 .* letters's classes"):
+        protocol.draw(letters, LabelDraw(**{**DRAW, "noise_rate": 0.4, "noise_kind": "asymmetric"}))
+
+
 def test_asking_for_more_images_than_a_class_has_is_a_clear_error():
     with pytest.raises(UvlError, match=r"labels: class 0 of toy's training split has 60 images, fewer than .* \(70\)"):
         draw(per_class=60)

@@ -27,7 +27,9 @@ CLUSTERING = {"cluster_acc": 0.5, "cluster_nmi": 0.5, "cluster_ari": 0.4, "test_
 
 
 def build(tmp_path, names, seeds=None):
-    return results.build(names, PARAMS, tmp_path / "metrics", tmp_path / "records", tmp_path / "plots", seeds or {})
+    (tmp_path / "charts").mkdir(exist_ok=True)
+    return results.build(names, PARAMS, tmp_path / "metrics", tmp_path / "records", tmp_path / "plots", seeds or {},
+                         tmp_path / "charts")
 
 
 def test_one_table_per_task_with_its_own_columns(tmp_path):
@@ -79,3 +81,20 @@ def test_a_published_figure_for_other_params_is_not_compared(tmp_path):
           120.0, {"pretrain": 120.0, "predict": 2.0, "evaluate": 3.0})
     text = build(tmp_path, ["supervised"])
     assert "95.6" not in text and "99.4 (MiniBYOL" in text
+
+
+def test_one_chart_per_task_over_seeds_with_the_published_figure(tmp_path):
+    import pandas as pd
+
+    write(tmp_path, "kmeans", "clustering", {"kmeans": CLUSTERING}, 60.0, {"cluster": 60.0, "evaluate": 6.0})
+    write(tmp_path, "moco", "clustering", {"moco": {**CLUSTERING, "cluster_acc": 0.97}}, 60.0,
+          {"pretrain": 50.0, "cluster": 10.0, "evaluate": 6.0})
+    seeds = {"moco": {"method": "moco", "task": "clustering", "seeds": [0, 1, 2], "commit": "abc1234",
+                      "scores": {"cluster_acc": {"mean": 0.925, "std": 0.01, "n": 3}}}}
+    text = build(tmp_path, ["kmeans", "moco"], seeds)
+    assert "![clustering: each method's headline score over its seeds, the published figure marked](charts/clustering.png)" in text
+    chart = pd.read_csv(tmp_path / "charts" / "clustering.csv")
+    assert chart["method"].tolist() == ["kmeans", "moco"] and chart["seeds"].tolist() == [1, 3]
+    assert chart["score"].tolist() == [50.0, 92.5] and chart["spread"].tolist() == [0.0, 1.0]
+    assert chart["published"].notna().all(), "k-means and MoCo both have the seed poster's figure"
+    assert (tmp_path / "charts" / "clustering.png").stat().st_size > 5000

@@ -143,6 +143,7 @@ def stages_yaml(params: dict) -> str:
                  "metrics", "records", "plots", "reports/seeds.json"],
         "params": ["pipeline", *names],
         "outs": [{"reports/results.md": {"cache": False}}],
+        "plots": [{"reports/charts": {"cache": False, "template": "bar_horizontal", "x": "score", "y": "method"}}],
     }
     return HEADER + yaml.safe_dump({"stages": stages}, sort_keys=False, width=120)
 

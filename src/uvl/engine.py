@@ -19,6 +19,9 @@
   the result, so two experiments never share a file and a checkpoint from other params is never resumed.
   Deleted when training completes; kept when it stops at `until_epoch`, for a later call to continue.
 - Numerical faults: a NaN or infinite loss stops training with the method, epoch and step.
+- Epoch selection: a method that selects its epoch on validation (`select_epoch_on_validation`) is scored on
+  the task's `validation` view after every epoch (`validation_accuracy`, logged with the other curves) and
+  ends at its best epoch; the best weights so far are part of the checkpoint.
 - Several processes (torchrun): each takes its slice of every global batch and the gradients are averaged
   before each step; see uvl.distributed. Rank 0 alone writes checkpoints.
 """
@@ -78,9 +81,13 @@ class Method(torch.nn.Module):
     registered buffer, so the checkpoint saves it.
     """
 
-    def batch_sizes(self, params: TrainParams, views: list[str]) -> dict[str, int]:
+    # True: after each epoch the engine scores `classify` on the task's `validation` view and, once training
+    # completes, leaves the model at the epoch of best validation accuracy (the first, on ties)
+    select_epoch_on_validation = False
+
+    def batch_sizes(self, params: TrainParams, views: Mapping[str, View]) -> dict[str, int]:
         """The streams to train on, of the task's `views`, with their batch sizes; the first counts epochs."""
-        return {views[0]: params.batch_size}
+        return {next(iter(views)): params.batch_size}
 
     def training_step(self, **batches: Batch) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """One `Batch` per stream, by name (`train`, `labelled`, `source`, ...).
@@ -258,7 +265,7 @@ def fit(name: str, method: Method, views: Mapping[str, View], params: TrainParam
                     "engine.processes": processes})
 
     streams = {}  # the whole of each stream on the device
-    for stream, batch_size in method.batch_sizes(params, list(views)).items():
+    for stream, batch_size in method.batch_sizes(params, views).items():
         view = views[stream]
         if len(view) < batch_size:
             raise UvlError(f"{name}: the {stream} stream's batch of {batch_size} is larger than its {len(view)} images")
@@ -268,6 +275,9 @@ def fit(name: str, method: Method, views: Mapping[str, View], params: TrainParam
         streams[stream] = Stream(torch.from_numpy(view.images).to(device),
                                  None if view.labels is None else torch.from_numpy(view.labels).to(device), batch_size)
     first = streams[next(iter(streams))]
+    validation = views.get("validation") if method.select_epoch_on_validation else None
+    if method.select_epoch_on_validation and validation is None:
+        raise UvlError(f"{name}: selects its epoch on a validation view, and its task gives none")
     steps_per_epoch = len(first) // first.batch_size
     total_steps = params.epochs * steps_per_epoch
     stop = total_steps if until_epoch is None else min(total_steps, until_epoch * steps_per_epoch)
@@ -282,6 +292,7 @@ def fit(name: str, method: Method, views: Mapping[str, View], params: TrainParam
     path = checkpoint_path(name, fp)
     state = _load(path, fp, device)
     step, history, sums = 0, {}, {}  # sums: this epoch's running totals of the logged scalars
+    best = None  # {"epoch", "accuracy", "model"}: the epoch of best validation accuracy so far
     if state is not None:
         try:
             method.load_state_dict(state["model"])
@@ -289,7 +300,7 @@ def fit(name: str, method: Method, views: Mapping[str, View], params: TrainParam
             raise UvlError(f"checkpoint {path} does not fit {name}'s model ({' '.join(str(err).split())[:200]}); "
                            "delete it to train from scratch") from None
         optimizer.load_state_dict(state["optimizer"])
-        step, history, sums = state["step"], state["history"], state["sums"]
+        step, history, sums, best = state["step"], state["history"], state["sums"], state.get("best")
         print(f"uvl: resuming {name} from {path} at step {step}/{total_steps}", file=sys.stderr)
         run.log_params({"engine.resumed_at_step": step})
         for epoch, means in enumerate(zip(*history.values())):  # this run gets the whole curve
@@ -298,7 +309,7 @@ def fit(name: str, method: Method, views: Mapping[str, View], params: TrainParam
     def checkpoint() -> None:
         if distributed.is_main():
             _save(path, {"fingerprint": fp, "step": step, "model": method.state_dict(),
-                         "optimizer": optimizer.state_dict(), "history": history, "sums": sums})
+                         "optimizer": optimizer.state_dict(), "history": history, "sums": sums, "best": best})
 
     orders = {}  # stream -> (epoch or cycle, its permutation)
 
@@ -356,6 +367,12 @@ def fit(name: str, method: Method, views: Mapping[str, View], params: TrainParam
                 if step % steps_per_epoch == 0:
                     totals = distributed.mean(torch.stack(list(sums.values())))  # over the processes
                     means = {k: (v / steps_per_epoch).item() for k, v in zip(sums, totals)}
+                    if validation is not None:
+                        means["validation_accuracy"] = accuracy = float(
+                            (classify_all(method, validation.images, device) == validation.labels).mean())
+                        if best is None or accuracy > best["accuracy"]:
+                            best = {"epoch": epoch, "accuracy": accuracy,
+                                    "model": {k: v.detach().clone() for k, v in method.state_dict().items()}}
                     for key, value in means.items():
                         history.setdefault(key, []).append(value)
                     run.log_metrics(means, step=epoch)
@@ -367,6 +384,11 @@ def fit(name: str, method: Method, views: Mapping[str, View], params: TrainParam
         progress.close()
     if stop < total_steps:
         checkpoint()
-    elif distributed.is_main():
+        return history
+    if distributed.is_main():
         path.unlink(missing_ok=True)
+    if best is not None:
+        method.load_state_dict(best["model"])
+        print(f"uvl: {name} ends at epoch {best['epoch']}, its best validation accuracy "
+              f"({best['accuracy']:.4f})", file=sys.stderr)
     return history

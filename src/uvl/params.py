@@ -91,7 +91,9 @@ class LabelDraw(Section):
     per_class: PositiveInt | None  # labelled training images per class; null = every one left after validation
     classes_left_out: list[NonNegativeInt]  # classes with no labelled image (novel-class discovery)
     noise_rate: float = Field(ge=0, lt=1)  # fraction of drawn labels (validation too) replaced by a wrong class
-    noise_kind: Literal["symmetric", "pair"]  # symmetric: any other class, uniformly; pair: c -> c + 1 (mod K)
+    # symmetric: any other class, uniformly; pair: c -> c + 1 (mod K); asymmetric: the digits' map
+    # 2 -> 7, 3 -> 8, 5 <-> 6, 7 -> 1, a fraction noise_rate of each mapped class (uvl.data.protocol)
+    noise_kind: Literal["symmetric", "pair", "asymmetric"]
     validation_per_class: PositiveInt  # labelled training images per class held out for every choice
     seed: NonNegativeInt  # the draw's own seed, so a seeds grid can vary it apart from the model's
 

@@ -5,7 +5,9 @@
   validation slice first, then `per_class` labelled images (all the rest when null); classes in
   `classes_left_out` get no labelled image; a fraction `noise_rate` of the drawn labels (validation
   included: a noisy-label method is chosen on what it can see) is flipped, symmetrically (to any other
-  class) or pairwise (c -> c + 1). Every training image not drawn is in the unlabelled view. The draw's
+  class), pairwise (c -> c + 1) or asymmetrically (of the digits' map 2 -> 7, 3 -> 8, 5 <-> 6, 7 -> 1,
+  the convention of Patrini et al. 2017 and Co-teaching: a fraction `noise_rate` of each mapped class's
+  images flipped, the other classes clean). Every training image not drawn is in the unlabelled view. The draw's
   indices and labels are hashed (`digest`) into the run's records.
 - Adaptation: the source's labelled draw, and the target's training split without labels.
 
@@ -73,7 +75,7 @@ def draw(dataset: Dataset, params: LabelDraw, key: str = "labels") -> LabelledSp
     labelled_rows, validation_rows = np.sort(np.concatenate(labelled)), np.sort(np.concatenate(validation))
     unlabelled_rows = np.setdiff1d(np.arange(len(labels)), np.concatenate([labelled_rows, validation_rows]))
 
-    noisy = flip(labels, np.concatenate([labelled_rows, validation_rows]), classes, params)
+    noisy = flip(labels, np.concatenate([labelled_rows, validation_rows]), classes, params, key, dataset.name)
     labelled_view = View(dataset.train_images[labelled_rows], noisy[labelled_rows], labelled_rows)
     validation_view = View(dataset.train_images[validation_rows], noisy[validation_rows], validation_rows)
     digest = hashlib.sha256(b"".join(np.ascontiguousarray(a, dtype=np.int64).tobytes() for a in (
@@ -91,12 +93,26 @@ def record(drawn: LabelledSplit | None, *used: Dataset) -> dict:
                 "validation_images": len(drawn.validation)} if drawn else {})}
 
 
-def flip(labels: np.ndarray, rows: np.ndarray, classes: np.ndarray, params: LabelDraw) -> np.ndarray:
-    """`labels` with a fraction `noise_rate` of `rows` given a wrong class, drawn from the draw's seed."""
+# the asymmetric noise of the digits (Patrini et al. 2017; Co-teaching's MNIST): class -> the class it is confused with
+ASYMMETRIC_DIGITS = {2: 7, 3: 8, 5: 6, 6: 5, 7: 1}
+
+
+def flip(labels: np.ndarray, rows: np.ndarray, classes: np.ndarray, params: LabelDraw, key: str = "labels",
+         dataset: str = "the dataset") -> np.ndarray:
+    """`labels` with a fraction `noise_rate` of `rows` given a wrong class, drawn from the draw's seed
+    (asymmetric: of the rows of the mapped classes)."""
     noisy = labels.copy()
     if params.noise_rate == 0:
         return noisy
     rng = np.random.default_rng([params.seed, 1])
+    if params.noise_kind == "asymmetric":
+        if classes.tolist() != list(range(10)):
+            raise UvlError(f"{key}.noise_kind: asymmetric noise maps the digits 0-9 (2 -> 7, 3 -> 8, 5 <-> 6, "
+                           f"7 -> 1), and {dataset}'s classes are {classes.tolist()}")
+        mapped = rows[np.isin(labels[rows], list(ASYMMETRIC_DIGITS))]
+        chosen = mapped[rng.random(len(mapped)) < params.noise_rate]
+        noisy[chosen] = [ASYMMETRIC_DIGITS[label] for label in labels[chosen].tolist()]
+        return noisy
     chosen = rows[rng.random(len(rows)) < params.noise_rate]
     position = np.searchsorted(classes, labels[chosen])  # each chosen label's place among the classes
     if params.noise_kind == "pair":

@@ -21,6 +21,12 @@ def accuracy(labels: np.ndarray, predicted: np.ndarray) -> float:
     return float(np.mean(labels == predicted))
 
 
+def accuracy_on(classes: list[int], labels: np.ndarray, predicted: np.ndarray) -> float:
+    """The accuracy on the images whose label is one of `classes`."""
+    chosen = np.isin(labels, classes)
+    return accuracy(labels[chosen], predicted[chosen])
+
+
 def score_predictions(outputs: Path, truth: dict[str, np.ndarray], confusion_split: str, plots: Path,
                       title: str) -> dict[str, float]:
     """`<split>_accuracy` for each split of outputs/predictions.npz, against `truth[split]`; the confusion
@@ -41,4 +47,7 @@ def evaluate(name: str, section: ClassificationFields, data, evaluation, outputs
              selected_on: str) -> dict[str, classification.Scores]:
     truth = {split_name: labels for split_name, (_, labels) in classification.scored(section, data, name).items()}
     scores = score_predictions(outputs, truth, "test", plots, name)
+    if left_out := section.labels.classes_left_out:
+        with np.load(outputs / "predictions.npz") as npz:
+            scores["left_out_accuracy"] = accuracy_on(left_out, truth["test"], npz["test"])
     return {name: classification.Scores(**scores, selected_on=selected_on)}

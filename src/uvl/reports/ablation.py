@@ -26,6 +26,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from uvl.io import write_text
 from uvl.reports import experiments
 from uvl.tracking import project_root
@@ -129,8 +131,8 @@ def budget_note(epochs, default_epochs, train_limit, test_limit) -> str:
 
 
 def budgets(frame):
-    """(epochs, train_limit, test_limit) -> {(row value, column value): (headline, second, runs)}, and each
-    budget's default epochs."""
+    """(epochs, train_limit, test_limit) -> {(row value, column value): (headline mean, headline std, second,
+    runs)}, and each budget's default epochs. The std is the sample standard deviation (0 for one run)."""
     tables: dict[tuple, dict] = {}
     defaults: dict[tuple, Any] = {}
     for run in frame.itertuples():
@@ -142,7 +144,8 @@ def budgets(frame):
         cells[key] = {}
         for coordinates, runs in table.items():
             seconds = [r.second for r in runs if r.second is not None]
-            cells[key][coordinates] = (sum(r.headline for r in runs) / len(runs),
+            headlines = np.array([r.headline for r in runs], dtype=float)
+            cells[key][coordinates] = (headlines.mean(), headlines.std(ddof=1) if len(runs) > 1 else 0.0,
                                        sum(seconds) / len(seconds) if seconds else None, len(runs))
     order = sorted(cells, key=lambda key: tuple((value is None, value or 0) for value in key))  # None: all images
     return {key: cells[key] for key in order}, defaults
@@ -162,7 +165,7 @@ def render(frame, method: str, param_a: str, param_b: str) -> str:
         f"{methods.get(method).TASK} task's headline score) of {method}'s headline row, in percent, the mean over "
         "the runs in the cell"
         + (f", with {_title(task, second)} in brackets (where the method has it)" if second else "")
-        + ", and the number of runs (seeds) averaged when more than one (x2). Rows: "
+        + "; with more than one run (seeds, label draws), ± their standard deviation and their number (x3). Rows: "
         f"`{method}.{param_a}`; columns: `{method}.{param_b}`. One table per training budget "
         f"(`{method}.epochs`) and data limits.",
         "",
@@ -177,9 +180,9 @@ def render(frame, method: str, param_a: str, param_b: str) -> str:
         def cell(row, column, cells=cells):
             if (row, column) not in cells:
                 return ""
-            value, extra, runs = cells[row, column]
-            return (f"{100 * value:.1f}" + (f" ({100 * extra:.1f})" if extra is not None else "")
-                    + (f" x{runs}" if runs > 1 else ""))
+            value, spread, extra, runs = cells[row, column]
+            return (f"{100 * value:.1f}" + (f" ± {100 * spread:.1f}" if runs > 1 else "")
+                    + (f" ({100 * extra:.1f})" if extra is not None else "") + (f" x{runs}" if runs > 1 else ""))
 
         rows, columns = ordered(r for r, _ in cells), ordered(c for _, c in cells)
         lines += [f"### {budget_title(*key)}", "", budget_note(key[0], defaults[key], *key[1:]), "",

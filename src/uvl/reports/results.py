@@ -1,5 +1,6 @@
 """reports/results.md: one table per task, each with that task's columns and protocol, our scores beside the
-published figures, and what each chain cost.
+published figures, and what each chain cost; reports/charts/<task>.png and .csv (a DVC plot): each method's
+headline score, over seeds where reports/seeds.json has them, with the published figure marked.
 
 Every number comes from files the pipeline writes: metrics/<method>/<row>.json (scores), records/<method>.json
 (seeds, times, machines), plots/<method>/confusion.csv. The published figures are each method module's
@@ -40,6 +41,29 @@ def verdict(row: str, headline: str, published, seeds: dict) -> str:
             f"{summary['commit']}); {theirs}: ours {judged}.{note}")
 
 
+def headline_chart(task_name: str, bars: list[dict], folder: Path, score_title: str) -> None:
+    """folder/<task>.csv (for `dvc plots`) and <task>.png: per method, its headline score in percent (the mean
+    over its seeds), the standard deviation as an error bar, and the published figure as a marker."""
+    import pandas as pd
+
+    from uvl.eval.figures import _pyplot, _save
+
+    frame = pd.DataFrame(bars, columns=["method", "score", "spread", "seeds", "published"])
+    frame.to_csv(folder / f"{task_name}.csv", index=False)
+    fig, ax = _pyplot().subplots(figsize=(7, 0.45 * len(frame) + 1.3))
+    positions = np.arange(len(frame))[::-1]  # the first method at the top
+    ax.barh(positions, frame["score"], xerr=frame["spread"], color="tab:blue", capsize=3, label="ours")
+    published = frame["published"].notna()
+    ax.scatter(frame["published"][published], positions[published.to_numpy()], marker="D", color="tab:red",
+               zorder=3, label="published")
+    ax.set(yticks=positions, yticklabels=[f"{m} ({n} seed{'s' if n > 1 else ''})" for m, n in
+                                          zip(frame["method"], frame["seeds"])],
+           ylim=(-0.6, len(frame) - 0.4), xlim=(0, 100), xlabel=f"{score_title} (%)")
+    ax.set_title(task_name.capitalize(), loc="left")
+    ax.legend(loc="lower right", bbox_to_anchor=(1, 1), ncol=2, frameon=False)
+    _save(fig, folder / f"{task_name}.png")
+
+
 def most_confused_pairs(confusion: np.ndarray, top: int = 3) -> list[tuple[int, int, int]]:
     """The `top` unordered label pairs {a, b} with the most images of one predicted as the other, as (a, b, count)."""
     off_diagonal = confusion - np.diag(np.diag(confusion))
@@ -60,13 +84,15 @@ def confused_pairs(confusion_csv: Path) -> str:
 
 
 def build(method_names: list[str], params: dict, metrics_dir: Path, records_dir: Path, plots_dir: Path,
-          seeds: dict) -> str:
-    """params: params.yaml as a mapping; seeds: reports/seeds.json ({} when absent)."""
+          seeds: dict, charts_dir: Path) -> str:
+    """params: params.yaml as a mapping; seeds: reports/seeds.json ({} when absent); charts_dir: where the
+    headline charts go (reports/charts, beside results.md)."""
     import pandas as pd
 
     from uvl import methods, tasks
 
     tables: dict[str, list[dict]] = {}
+    bars: dict[str, list[dict]] = {}  # task -> its methods' headline scores, for the charts
     comparisons: dict[str, list[str]] = {}
     confusions, figures, costs, over_budget, total_seconds = [], [], [], [], 0.0
     for name in method_names:
@@ -88,6 +114,13 @@ def build(method_names: list[str], params: dict, metrics_dir: Path, records_dir:
             })
             if row in published:
                 comparisons.setdefault(module.TASK, []).append(verdict(row, task.HEADLINE, published[row], seeds))
+            if headline:
+                over_seeds = seeds.get(row, {}).get("scores", {}).get(task.HEADLINE)
+                mean, std, n = ((over_seeds["mean"], over_seeds["std"], over_seeds["n"]) if over_seeds else
+                                (scores[task.HEADLINE], 0.0, 1))
+                bars.setdefault(module.TASK, []).append({
+                    "method": row, "score": 100 * mean, "spread": 100 * std, "seeds": n,
+                    "published": 100 * published[row].value if row in published else None})
 
         stages = record["stages"]
         total_seconds += sum(cost["seconds"] for cost in stages.values())
@@ -115,7 +148,11 @@ def build(method_names: list[str], params: dict, metrics_dir: Path, records_dir:
                   "datasets: do not compare them with published figures.**", ""]
     for task_name, table in tables.items():
         task = tasks.get(task_name)
-        lines += [f"## {task_name.capitalize()}", "", task.PROTOCOL, "", pd.DataFrame(table).to_markdown(index=False, disable_numparse=True)]
+        headline_chart(task_name, bars[task_name], charts_dir,
+                       next(title for title, key in task.COLUMNS.items() if key == task.HEADLINE))
+        lines += [f"## {task_name.capitalize()}", "", task.PROTOCOL, "", pd.DataFrame(table).to_markdown(index=False, disable_numparse=True),
+                  "", f"![{task_name}: each method's headline score over its seeds, the published figure marked]"
+                      f"(charts/{task_name}.png)"]
         if task_name in comparisons:
             lines += ["", "Against the published figures:", "", *comparisons[task_name]]
         lines += [""]

@@ -3,7 +3,8 @@ target's training split without labels; scored with plain accuracy on the target
 source's test split and the source validation slice are scored too: the first says what adapting cost on
 the source, the second is what any choice of settings may look at (the target's labels never are).
 
-Views for training: `source` (images and drawn labels) and `target` (images only). The stage after
+Views for training: `source` (images and drawn labels), `target` (images only) and `validation` (the
+source's slice, for a method that selects its epoch on it). The stage after
 training, `predict`, writes the predicted class of every image of the scored splits.
 """
 
@@ -43,7 +44,8 @@ def load(section: Fields, data, name: str):
 def views(section: Fields, data, name: str) -> tuple[dict[str, protocol.View], dict]:
     source, target, drawn = load(section, data, name)
     target_view = protocol.View(target.train_images, None, np.arange(target.n_train))
-    return {"source": drawn.labelled, "target": target_view}, protocol.record(drawn, source, target)
+    return ({"source": drawn.labelled, "target": target_view, "validation": drawn.validation},
+            protocol.record(drawn, source, target))
 
 
 def scored(section: Fields, data, name: str) -> dict[str, tuple[np.ndarray, np.ndarray]]:

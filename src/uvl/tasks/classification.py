@@ -3,8 +3,9 @@
 accuracy on the test split, never re-matched. The validation slice is the only labelled data any choice may
 look at; its accuracy is reported beside the test split's.
 
-Views for training: `labelled` (images and their drawn labels) and `unlabelled` (the training images not
-drawn, without labels); a supervised method trains on the first, a semi-supervised one on both. The stage
+Views for training: `labelled` (images and their drawn labels), `unlabelled` (the training images not
+drawn, without labels) and `validation` (the slice, for a method that selects its epoch on it); a supervised
+method trains on the first, a semi-supervised one on the first two. The stage
 after training, `predict`, writes the predicted class of every image of the scored splits.
 """
 
@@ -32,6 +33,7 @@ Fields = ClassificationFields  # what the method's section says of its data
 class Scores(tasks.Scores):
     test_accuracy: float
     validation_accuracy: float
+    left_out_accuracy: float | None = None  # on the test images of `labels.classes_left_out`, when there are any
 
 
 def split(section: Fields, data, name: str) -> tuple[datasets.Dataset, protocol.LabelledSplit]:
@@ -41,7 +43,8 @@ def split(section: Fields, data, name: str) -> tuple[datasets.Dataset, protocol.
 
 def views(section: Fields, data, name: str) -> tuple[dict[str, protocol.View], dict]:
     dataset, drawn = split(section, data, name)
-    return {"labelled": drawn.labelled, "unlabelled": drawn.unlabelled}, protocol.record(drawn, dataset)
+    views = {"labelled": drawn.labelled, "unlabelled": drawn.unlabelled, "validation": drawn.validation}
+    return views, protocol.record(drawn, dataset)
 
 
 def scored(section: Fields, data, name: str) -> dict[str, tuple[np.ndarray, np.ndarray]]:
