@@ -41,7 +41,7 @@ def test_the_committed_params_are_valid():
     (lambda p: p["kmeans"].update(dataset="usps"), r"kmeans.dataset: Input should be 'mnist' or 'digits8'"),
     (lambda p: p["supervised"]["labels"].update(per_class=0), r"supervised.labels.per_class: Input should be greater than 0"),
     (lambda p: p["supervised"]["labels"].update(noise_rate=1.0), r"supervised.labels.noise_rate: Input should be less than 1"),
-    (lambda p: p["supervised"]["labels"].update(noise_kind="asym"), r"supervised.labels.noise_kind: Input should be 'symmetric' or 'pair'"),
+    (lambda p: p["supervised"]["labels"].update(noise_kind="asym"), r"supervised.labels.noise_kind: Input should be 'symmetric', 'pair' or 'asymmetric'"),
     (lambda p: p["source_only"].pop("target"), r"source_only.target: missing key"),
     (lambda p: p["moco"].update(pca_components=256), r"moco.pca_components \(256\) must be at most feature_dim \(128\)"),
     (lambda p: p["moco"].update(momentum=1.0), r"moco.momentum: Input should be less than 1"),

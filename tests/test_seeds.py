@@ -11,7 +11,7 @@ BASE = {"data": {"train_limit": None, "test_limit": None},
         "pipeline": {"methods": ["kmeans", "ae", "supervised"]},
         "kmeans": {"dataset": "mnist", "n_init": 10, "seed": 0},
         "ae": {"dataset": "mnist", "epochs": 50, "seed": 0},
-        "supervised": {"dataset": "mnist", "labels": {"per_class": 100, "seed": 0}, "epochs": 12, "seed": 0}}
+        "supervised": {"dataset": "mnist", "labels": {"per_class": 100, "noise_rate": 0.0, "seed": 0}, "epochs": 12, "seed": 0}}
 MACHINES = {}  # experiment commit -> the machine its records name
 
 
