@@ -27,7 +27,9 @@ DATA = uvl_params.DataParams(source="package", train_limit=600, test_limit=200)
 # its generator loss need not fall while the discriminator learns; its information loss does fall.
 # DEC's and IDEC's KL(P || Q) rises when a refresh sharpens the target P; their assignments' uncertainty falls.
 SLOW_TO_CLUSTER = {"infogan"}
-LEARNING_SIGNAL = {"infogan": "information_loss", "dec": "uncertainty", "idec": "uncertainty"}
+# MixMatch's loss rises with the ramp of its unlabelled weight; its labelled loss falls.
+LEARNING_SIGNAL = {"infogan": "information_loss", "dec": "uncertainty", "idec": "uncertainty",
+                   "mixmatch": "labelled_loss"}
 # Pseudo-labelling on 10 labels a class confirms its own mistakes once α(t) > 0, and its labelled loss rises
 # (the notes' failure with few labels; test_pseudo_label checks that phase); its labelled epochs must learn.
 LEARNING_OVERRIDES = {"pseudo_label": {"ramp_start": 6, "ramp_end": 6}}
