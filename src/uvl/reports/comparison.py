@@ -28,7 +28,7 @@ import numpy as np
 from uvl.errors import UvlError
 from uvl.io import write_text
 from uvl.reports import experiments
-from uvl.reports.ablation import MISSING, fmt, ordered, value_at
+from uvl.reports.ablation import MISSING, fmt, grid, ordered, value_at
 from uvl.reports.seeds import without_seeds
 from uvl.tracking import project_root
 
@@ -106,10 +106,10 @@ def render(cells: dict[str, dict[tuple, list[dict]]], methods: list[str], rows: 
     if problems:
         raise UvlError("cells that mix settings:\n" + "\n".join(problems))
 
+    labels = {" / ".join(map(fmt, values)): values for values in keys}  # a row's label -> its values
+
     def table(cell):
-        return [f"| {corner} | " + " | ".join(methods) + " |", "|---:|" + "---:|" * len(methods),
-                *(f"| {' / '.join(map(fmt, values))} | " + " | ".join(cell(method, values) for method in methods) + " |"
-                  for values in keys)]
+        return grid(list(labels), methods, lambda label, method: cell(method, labels[label]), corner)
 
     lines += ["## Ours", ""] + (table(lambda m, v: ours.get((m, v), ("", 0))[0]) if keys else
                                 ["No finished experiment of these methods yet.", ""]) + [""]
