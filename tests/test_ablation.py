@@ -134,3 +134,26 @@ def test_the_poster_grid_is_the_seed_posters():
     assert len(grid.cells) == 16 and grid.cells[0.999, 64] == pytest.approx(0.9623)
     assert grid.oriented("queue_size", "momentum")[128, 0.9] == pytest.approx(0.9531)
     assert grid.oriented("momentum", "epochs") is None
+
+
+def test_where_it_fails_row_by_row_with_the_left_out_classes_accuracy():
+    def pseudo_label(name, per_class, left_out, accuracy, left_out_accuracy=None):
+        section = {"epochs": 16, "seed": 0, "labels": {"per_class": per_class, "classes_left_out": left_out, "seed": 0}}
+        scores = {"test_accuracy": accuracy, "validation_accuracy": accuracy,
+                  **({"left_out_accuracy": left_out_accuracy} if left_out_accuracy is not None else {})}
+        return experiment(name, "pseudo_label", section, scores)
+
+    entries = shown(pseudo_label("a", 100, [], 0.98), pseudo_label("b", 100, [], 0.97), pseudo_label("c", 1, [], 0.90),
+                    pseudo_label("d", 2, [], 0.95), pseudo_label("e", 100, [7], 0.88, 0.0),
+                    pseudo_label("f", 100, [7], 0.90, 0.2))
+    text = render(collect(entries, "pseudo_label", "labels.per_class", "labels.classes_left_out"),
+                  "pseudo_label", "labels.per_class", "labels.classes_left_out")
+    rows = section_of(text, "## Where it fails")
+    assert "at labels.per_class = 100, labels.classes_left_out = none (seed lecture notes: 98.46)" in rows
+    assert ("- labels.per_class = 1, labels.classes_left_out = none: seed lecture notes 11.35% (every image one class); "
+            "ours 90.0%: ours fails too, 7.5 points below our reference.") in rows
+    assert "labels.per_class = 2, labels.classes_left_out = none: seed lecture notes 43.32% " in rows
+    assert "ours 95.0%: ours does not fail, 2.5 points below our reference." in rows
+    assert ("- labels.per_class = 100, labels.classes_left_out = 7: seed lecture notes 87.98% (the 7s are never "
+            "learned, 85.6% before pseudo-labelling); ours 89.0 ± 1.4% x2; its left-out classes' test accuracy "
+            "10.0 ± 14.1%: ours fails too, 8.5 points below our reference.") in rows

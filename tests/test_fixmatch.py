@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 from test_methods import in_project, prepared, train  # noqa: F401 (the fixtures: a prepared project)
 
-from uvl.methods.fixmatch import confident_pseudo_label_loss, cutout
+from uvl.models.weak_strong import confident_pseudo_label_loss, cutout
 
 
 def test_the_threshold_masks_what_it_should():

@@ -40,12 +40,22 @@ class PublishedGrid:
     cells: dict[tuple[Any, Any], float]  # (row value, column value) -> the headline score, a fraction
     source: str
     note: str = ""
+    # the cells where the method fails, by the source (cell -> how: "every image one class"); the report then
+    # says row by row whether ours fails there too, against the best published cell that is not a failure
+    failures: dict[tuple[Any, Any], str] = field(default_factory=dict)
 
     def oriented(self, rows: str, columns: str) -> dict[tuple[Any, Any], float] | None:
         """The cells keyed (value of `rows`, value of `columns`): transposed when the axes are the other way
         round; None when the grid's axes are not these two params."""
+        return self._oriented(self.cells, rows, columns)
+
+    def oriented_failures(self, rows: str, columns: str) -> dict[tuple[Any, Any], str] | None:
+        """`failures`, keyed as `oriented` keys the cells."""
+        return self._oriented(self.failures, rows, columns)
+
+    def _oriented(self, cells: dict, rows: str, columns: str) -> dict | None:
         if (rows, columns) == (self.row_param, self.column_param):
-            return dict(self.cells)
+            return dict(cells)
         if (rows, columns) == (self.column_param, self.row_param):
-            return {(column, row): value for (row, column), value in self.cells.items()}
+            return {(column, row): value for (row, column), value in cells.items()}
         return None

@@ -29,8 +29,10 @@ class UmapParams(Section):
     umap_min_dist: float = Field(ge=0, le=1)  # how tightly UMAP packs neighbours (N2D: 0, for clustering)
 
 
-def umap_gmm(features: np.ndarray, n_clusters: int, params: UmapParams, seed: int) -> np.ndarray:
-    """Cluster index per row of features (N, D): a full-covariance GMM on their UMAP embedding."""
+def umap_mixture(features: np.ndarray, n_clusters: int, params: UmapParams,
+                 seed: int) -> tuple[np.ndarray, GaussianMixture, np.ndarray]:
+    """The UMAP embedding (N, umap_components) of features (N, D), the full-covariance GMM fitted on it and
+    each row's component."""
     import umap  # numba compiles it on import: seconds that only the stages using it should pay
     from threadpoolctl import threadpool_limits
 
@@ -38,4 +40,10 @@ def umap_gmm(features: np.ndarray, n_clusters: int, params: UmapParams, seed: in
     with threadpool_limits(limits=1):  # BLAS and OpenMP
         manifold = umap.UMAP(n_components=params.umap_components, n_neighbors=params.umap_neighbors,
                              min_dist=params.umap_min_dist, random_state=seed, n_jobs=1).fit_transform(features)
-        return GaussianMixture(n_clusters, covariance_type="full", random_state=seed).fit_predict(manifold)
+        mixture = GaussianMixture(n_clusters, covariance_type="full", random_state=seed)
+        return manifold, mixture, mixture.fit_predict(manifold)
+
+
+def umap_gmm(features: np.ndarray, n_clusters: int, params: UmapParams, seed: int) -> np.ndarray:
+    """Cluster index per row of features (N, D): a full-covariance GMM on their UMAP embedding."""
+    return umap_mixture(features, n_clusters, params, seed)[2]

@@ -38,6 +38,7 @@ from uvl.data.augment import random_affine
 from uvl.engine import Batch, Method, Stream, derive_seed, in_batches
 from uvl.models.classifier import Classifier, ClassifierParams
 from uvl.models.mixup import mixup, sharpen, soft_cross_entropy, squared_error
+from uvl.models.per_image import register_per_image_buffer
 from uvl.params import ClassificationFields, TrainParams
 from uvl.published import Published
 
@@ -90,14 +91,9 @@ class DivideMix(Method):
         super().__init__()
         self.params = params
         self.networks = torch.nn.ModuleList([Classifier(params), Classifier(params)])
-        # (2, N): each network's clean probability of every training image, from its last division; a
-        # buffer, so that a checkpoint keeps it, sized by the state it is loaded from
-        self.register_buffer("clean", torch.zeros(0))
-        self.register_load_state_dict_pre_hook(self._size_clean)
+        # (2, N): each network's clean probability of every training image, from its last division
+        register_per_image_buffer(self, "clean")
         self.epoch = 0  # the current epoch (before_step sets it)
-
-    def _size_clean(self, module, state_dict, prefix, *args):
-        self.clean = torch.empty_like(state_dict[prefix + "clean"], device=self.clean.device)
 
     def before_step(self, step: int, streams: dict[str, Stream]) -> bool:
         labelled = streams["labelled"]

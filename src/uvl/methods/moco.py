@@ -130,8 +130,13 @@ class MoCo(Method):
         return torch.optim.SGD(self.query_encoder.parameters(), lr=params.lr, momentum=params.sgd_momentum,
                                weight_decay=params.weight_decay)
 
+    @property
+    def encoder(self) -> nn.Module:
+        """f_q without its head: the features `embed` normalises, which a method starting from MoCo fine-tunes."""
+        return self.query_encoder[0]
+
     def embed(self, images):
-        return F.normalize(self.query_encoder[0](images), dim=1)  # encoder features, without the head
+        return F.normalize(self.encoder(images), dim=1)  # encoder features, without the head
 
 
 def build(params: Params) -> MoCo:

@@ -24,7 +24,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -75,9 +75,10 @@ def collect(shown: list[dict], method: str, param_a: str, param_b: str):
                          "epochs": None if epochs is MISSING else epochs,
                          "default_epochs": None if default_epochs is MISSING else default_epochs,
                          "train_limit": data.get("train_limit"), "test_limit": data.get("test_limit"),
-                         "headline": scores[headline], "second": scores.get(second) if second else None})
+                         "headline": scores[headline], "second": scores.get(second) if second else None,
+                         "left_out": scores.get("left_out_accuracy")})
     columns = ["experiment", "rev", "row_value", "column_value", "epochs", "default_epochs", "train_limit",
-               "test_limit", "headline", "second"]
+               "test_limit", "headline", "second", "left_out"]
     # objects: a column of ints and nulls stays ints, not floats with NaN
     return pd.DataFrame(rows, columns=columns, dtype=object).drop_duplicates(subset=["rev", "experiment"])
 
@@ -95,7 +96,9 @@ def _title(task, key: str) -> str:
 def fmt(value: Any) -> str:
     if value is None:
         return "null"
-    return ", ".join(map(str, value)) if isinstance(value, tuple) else str(value)
+    if isinstance(value, tuple):  # a list param: `augment.scale`, `labels.classes_left_out`
+        return ", ".join(map(str, value)) or "none"
+    return str(value)
 
 
 def ordered(values) -> list:
@@ -111,6 +114,10 @@ def grid(rows: list, columns: list, cell, corner: str) -> list[str]:
     return [f"| {corner} | " + " | ".join(fmt(column) for column in columns) + " |",
             "|---:|" + "---:|" * len(columns),
             *(f"| {fmt(row)} | " + " | ".join(cell(row, column) for column in columns) + " |" for row in rows)]
+
+
+def percent(mean: float, std: float, runs: int) -> str:
+    return f"{100 * mean:.1f}" + (f" ± {100 * std:.1f}" if runs > 1 else "")
 
 
 def budget_title(epochs, train_limit, test_limit) -> str:
@@ -130,9 +137,26 @@ def budget_note(epochs, default_epochs, train_limit, test_limit) -> str:
     return " ".join(notes) or "Full default budget."
 
 
+class Cell(NamedTuple):
+    """A cell of ours: its runs' headline score, mean and sample standard deviation (0 for one run), the
+    mean of their second scores, their number, and the left-out classes' accuracy (mean, std) where they
+    have one."""
+
+    mean: float
+    std: float
+    second: float | None
+    runs: int
+    left_out: tuple[float, float] | None
+
+
+def mean_std(values) -> tuple[float, float]:
+    values = np.array(values, dtype=float)
+    return values.mean(), values.std(ddof=1) if len(values) > 1 else 0.0
+
+
 def budgets(frame):
-    """(epochs, train_limit, test_limit) -> {(row value, column value): (headline mean, headline std, second,
-    runs)}, and each budget's default epochs. The std is the sample standard deviation (0 for one run)."""
+    """(epochs, train_limit, test_limit) -> {(row value, column value): Cell}, and each budget's default
+    epochs."""
     tables: dict[tuple, dict] = {}
     defaults: dict[tuple, Any] = {}
     for run in frame.itertuples():
@@ -144,9 +168,10 @@ def budgets(frame):
         cells[key] = {}
         for coordinates, runs in table.items():
             seconds = [r.second for r in runs if r.second is not None]
-            headlines = np.array([r.headline for r in runs], dtype=float)
-            cells[key][coordinates] = (headlines.mean(), headlines.std(ddof=1) if len(runs) > 1 else 0.0,
-                                       sum(seconds) / len(seconds) if seconds else None, len(runs))
+            left_out = [r.left_out for r in runs if r.left_out is not None]
+            cells[key][coordinates] = Cell(*mean_std([r.headline for r in runs]),
+                                           sum(seconds) / len(seconds) if seconds else None, len(runs),
+                                           mean_std(left_out) if left_out else None)
     order = sorted(cells, key=lambda key: tuple((value is None, value or 0) for value in key))  # None: all images
     return {key: cells[key] for key in order}, defaults
 
@@ -180,9 +205,9 @@ def render(frame, method: str, param_a: str, param_b: str) -> str:
         def cell(row, column, cells=cells):
             if (row, column) not in cells:
                 return ""
-            value, spread, extra, runs = cells[row, column]
-            return (f"{100 * value:.1f}" + (f" ± {100 * spread:.1f}" if runs > 1 else "")
-                    + (f" ({100 * extra:.1f})" if extra is not None else "") + (f" x{runs}" if runs > 1 else ""))
+            value, spread, extra, runs, _ = cells[row, column]
+            return (percent(value, spread, runs) + (f" ({100 * extra:.1f})" if extra is not None else "")
+                    + (f" x{runs}" if runs > 1 else ""))
 
         rows, columns = ordered(r for r, _ in cells), ordered(c for _, c in cells)
         lines += [f"### {budget_title(*key)}", "", budget_note(key[0], defaults[key], *key[1:]), "",
@@ -210,7 +235,45 @@ def render(frame, method: str, param_a: str, param_b: str) -> str:
         rows, columns = ordered(r for r, _ in both), ordered(c for _, c in both)
         lines += [*grid(rows, columns, lambda row, column, cells=cells: f"{100 * (cells[row, column][0] - theirs[row, column]):+.1f}"
                         if (row, column) in cells and (row, column) in theirs else "", corner), ""]
+    failures = published.oriented_failures(param_a, param_b)
+    if failures and ours:
+        lines += failure_rows(ours, theirs, failures, param_a, param_b, published.source.split(",")[0])
     return "\n".join(lines)
+
+
+FAILURE_POINTS = 5  # a cell fails when it is more than this many points below the reference cell
+
+
+def failure_rows(ours: dict, theirs: dict, failures: dict, param_a: str, param_b: str, source: str) -> list[str]:
+    """A sentence per published failure: their figure and how it fails, ours, and whether ours fails too,
+    each side against its own figure at the reference cell, the best published cell that is no failure."""
+    reference = max((cell for cell in theirs if cell not in failures), key=theirs.get)
+    lines = ["## Where it fails", "",
+             f"A cell fails when it is more than {FAILURE_POINTS} points below the same side's figure at "
+             f"{param_a} = {fmt(reference[0])}, {param_b} = {fmt(reference[1])} ({source}: "
+             f"{100 * theirs[reference]:.2f}).", ""]
+    for key, cells in ours.items():
+        lines += [f"### {budget_title(*key)}", ""]
+        for cell, how in failures.items():
+            where = f"{param_a} = {fmt(cell[0])}, {param_b} = {fmt(cell[1])}"
+            if cell not in cells:
+                lines.append(f"- {where}: {source} {100 * theirs[cell]:.2f}% ({how}); no run of ours.")
+                continue
+            mine = cells[cell]
+            left_out = (f"; its left-out classes' test accuracy {percent(*mine.left_out, mine.runs)}%"
+                        if mine.left_out else "")
+            if reference not in cells:
+                verdict = "no run of ours at the reference cell to say whether it fails"
+            elif cells[reference].mean - mine.mean > FAILURE_POINTS / 100:
+                verdict = f"ours fails too, {100 * (cells[reference].mean - mine.mean):.1f} points below our reference"
+            else:
+                verdict = (f"ours does not fail, {100 * (cells[reference].mean - mine.mean):.1f} points below our "
+                           "reference")
+            lines.append(f"- {where}: {source} {100 * theirs[cell]:.2f}% ({how}); ours "
+                         f"{percent(mine.mean, mine.std, mine.runs)}%{f' x{mine.runs}' if mine.runs > 1 else ''}"
+                         f"{left_out}: {verdict}.")
+        lines.append("")
+    return lines
 
 
 def main() -> None:
