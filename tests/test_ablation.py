@@ -24,8 +24,8 @@ def experiment(name, method, section, scores, state="success", **kwargs):
             "executor": {"state": state, "name": "dvc-task", "local": None}, "name": name}
 
 
-def mocos(name, queue_size, momentum, acc, state="success", epochs=5, **kwargs):
-    section = {**MOCO, "queue_size": queue_size, "momentum": momentum, "epochs": epochs}
+def mocos(name, queue_size, momentum, acc, state="success", epochs=5, seed=0, **kwargs):
+    section = {**MOCO, "queue_size": queue_size, "momentum": momentum, "epochs": epochs, "seed": seed}
     return experiment(name, "moco", section, {"cluster_acc": acc, "knn_acc": 0.9}, state, **kwargs)
 
 
@@ -37,7 +37,7 @@ def shown(*experiments, baseline=None):
 
 
 GRID = shown(mocos("exp-a", 16, 0.9, 0.5), mocos("exp-b", 32, 0.9, 0.6), mocos("exp-c", 16, 0.99, 0.7),
-             mocos("exp-d", 16, 0.99, 0.9), mocos("exp-e", 32, 0.99, 0.1, state="failed"))
+             mocos("exp-d", 16, 0.99, 0.9, seed=1), mocos("exp-e", 32, 0.99, 0.1, state="failed"))
 
 
 def table_lines(text):
@@ -92,11 +92,11 @@ def test_no_poster_for_other_axes():
 
 
 def test_any_two_params_of_any_method():
-    def kmeans(name, n_init, max_iter, acc, **kwargs):
-        return experiment(name, "kmeans", {**KMEANS, "n_init": n_init, "max_iter": max_iter},
+    def kmeans(name, n_init, max_iter, acc, seed=0, **kwargs):
+        return experiment(name, "kmeans", {**KMEANS, "n_init": n_init, "max_iter": max_iter, "seed": seed},
                           {"cluster_acc": acc, "knn_acc": None}, **kwargs)
 
-    entries = shown(kmeans("k-a", 1, 100, 0.50), kmeans("k-b", 1, 100, 0.54), kmeans("k-c", 10, 100, 0.53),
+    entries = shown(kmeans("k-a", 1, 100, 0.50), kmeans("k-b", 1, 100, 0.54, seed=1), kmeans("k-c", 10, 100, 0.53),
                     kmeans("k-d", 10, 300, 0.2, state="failed"), kmeans("k-e", 10, 300, 0.40, train_limit=1000),
                     mocos("exp-a", 16, 0.9, 0.5))
     frame = collect(entries, "kmeans", "n_init", "max_iter")
@@ -136,16 +136,22 @@ def test_the_poster_grid_is_the_seed_posters():
     assert grid.oriented("momentum", "epochs") is None
 
 
+def test_the_same_params_again_count_once():
+    frame = collect(shown(mocos("exp-a", 16, 0.9, 0.5), mocos("exp-b", 16, 0.9, 0.5), mocos("exp-c", 16, 0.9, 0.7, seed=1)),
+                    "moco", "momentum", "queue_size")
+    assert sorted(frame.experiment) == ["exp-b", "exp-c"], "exp-b is exp-a's params again: the same run, the later counts"
+
+
 def test_where_it_fails_row_by_row_with_the_left_out_classes_accuracy():
-    def pseudo_label(name, per_class, left_out, accuracy, left_out_accuracy=None):
-        section = {"epochs": 16, "seed": 0, "labels": {"per_class": per_class, "classes_left_out": left_out, "seed": 0}}
+    def pseudo_label(name, per_class, left_out, accuracy, left_out_accuracy=None, draw=0):
+        section = {"epochs": 16, "seed": 0, "labels": {"per_class": per_class, "classes_left_out": left_out, "seed": draw}}
         scores = {"test_accuracy": accuracy, "validation_accuracy": accuracy,
                   **({"left_out_accuracy": left_out_accuracy} if left_out_accuracy is not None else {})}
         return experiment(name, "pseudo_label", section, scores)
 
-    entries = shown(pseudo_label("a", 100, [], 0.98), pseudo_label("b", 100, [], 0.97), pseudo_label("c", 1, [], 0.90),
+    entries = shown(pseudo_label("a", 100, [], 0.98), pseudo_label("b", 100, [], 0.97, draw=1), pseudo_label("c", 1, [], 0.90),
                     pseudo_label("d", 2, [], 0.95), pseudo_label("e", 100, [7], 0.88, 0.0),
-                    pseudo_label("f", 100, [7], 0.90, 0.2))
+                    pseudo_label("f", 100, [7], 0.90, 0.2, draw=1))
     text = render(collect(entries, "pseudo_label", "labels.per_class", "labels.classes_left_out"),
                   "pseudo_label", "labels.per_class", "labels.classes_left_out")
     rows = section_of(text, "## Where it fails")

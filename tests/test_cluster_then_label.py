@@ -69,16 +69,21 @@ def test_a_short_run_trains_on_the_named_clusters_then_on_its_confident_predicti
     assert "validation_accuracy" not in history, "no choice looks at the validation slice"
 
 
-def test_it_starts_from_the_upstream_encoder():
-    upstream, _, _ = train("moco")
+@pytest.fixture(scope="module")
+def upstream(prepared):
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(prepared)
+        return train("moco")[0]
+
+
+def test_it_starts_from_the_upstream_encoder(upstream):
     section = section_of("cluster_then_label")
     model = cluster_then_label.build(section, upstream)
     assert all(torch.equal(a, b) for a, b in zip(model.encoder.state_dict().values(),
                                                  upstream.encoder.state_dict().values()))
 
 
-def test_a_resumed_run_keeps_its_clusters_and_continues_exactly():
-    upstream, _, _ = train("moco")
+def test_a_resumed_run_keeps_its_clusters_and_continues_exactly(upstream):
     section = section_of("cluster_then_label", **ONE_LABEL)
     views, _ = tasks.of(cluster_then_label).views(section, DATA, "cluster_then_label")
 

@@ -35,12 +35,15 @@ def show(rev: str | None = None) -> list[dict]:
 
 def runs(entry: dict) -> Iterator[Run]:
     """The runs of an entry of `show()`: the commit itself, then each of its experiments that succeeded;
-    failed, queued and running ones are left out."""
+    failed, queued and running ones are left out. Runs of the same commit with the same params.yaml are one
+    run (an experiment `-S labels.seed=0` of the default): the last one listed counts, an experiment before
+    the commit's own metrics, which a commit that changed the code may have left to its experiments."""
     candidates = [(entry, entry.get("data"), None)]
     for exp in entry.get("experiments") or []:
         state = (exp.get("revs") or [{}])[0]
         candidates.append(({"name": state.get("name") or exp.get("name"), "rev": state.get("rev")},
                            state.get("data"), exp.get("executor")))
+    finished = {}  # params.yaml -> its last run
     for state, data, executor in candidates:
         if not data or (executor or {}).get("state", "success") != "success":
             continue
@@ -48,7 +51,10 @@ def runs(entry: dict) -> Iterator[Run]:
         metrics = {name: (value or {}).get("data") for name, value in (data.get("metrics") or {}).items()}
         rev = data.get("rev") or state.get("rev")
         if params:
-            yield Run(state.get("name") or data.get("name") or rev, rev, params, metrics)
+            key = json.dumps(params, sort_keys=True)
+            finished.pop(key, None)  # the later run replaces it, in its own place in the order
+            finished[key] = Run(state.get("name") or data.get("name") or rev, rev, params, metrics)
+    yield from finished.values()
 
 
 def method_scores(metrics: dict, method: str) -> dict[str, dict]:
