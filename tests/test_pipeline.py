@@ -73,14 +73,16 @@ def test_the_mlflow_run_leads_back_to_the_dvc_stage(quick_repo):
     assert [i.dataset.name for i in logged.inputs.dataset_inputs] == ["mnist"]
 
 
-def test_exp_run_reruns_only_the_moco_chain(quick_repo):
+def test_exp_run_reruns_only_the_moco_chain_and_what_starts_from_moco(quick_repo):
     result = run(["dvc", "exp", "run", "-S", "moco.momentum=0.9"], quick_repo)
     ran = re.findall(r"Running stage '([^']+)'", result.stdout)
-    assert sorted(ran) == sorted([f"{stage}-moco" for stage in ("pretrain", "cluster", "evaluate")] + ["report"])
+    assert sorted(ran) == sorted([f"{stage}-moco" for stage in ("pretrain", "cluster", "evaluate")] + ["report"]
+                                 + [f"{stage}-cluster_then_label" for stage in ("pretrain", "predict", "evaluate")])
 
 
 @pytest.mark.parametrize("setting, chains", [
-    ("moco.momentum=0.95", ["moco"]),
+    # cluster_then_label starts from MoCo's encoder
+    ("moco.momentum=0.95", ["moco", "cluster_then_label"]),
     # IDEC starts from the stacked autoencoder that DEC shares: neither the autoencoder nor DEC reruns
     ("idec.gamma=0.2", ["idec"]),
     ("sae.epochs=3", ["sae", "dec", "idec"]),
@@ -106,7 +108,7 @@ def test_a_param_touches_only_its_chains(quick_repo, setting, chains):
     finally:
         params_file.write_text(original)
     would_run = re.findall(r"Running stage '([^']+)'", result.stdout)
-    step = {"supervised": "predict"}
+    step = {"supervised": "predict", "cluster_then_label": "predict"}
     expected = [f"{stage}-{name}" for name in chains for stage in ("pretrain", step.get(name, "cluster"), "evaluate")]
     assert sorted(would_run) == sorted([*expected, "report"]), result.stdout
 

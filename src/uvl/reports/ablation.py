@@ -176,12 +176,12 @@ def budgets(frame):
     return {key: cells[key] for key in order}, defaults
 
 
-def render(frame, method: str, param_a: str, param_b: str) -> str:
+def render(frame, method: str, param_a: str, param_b: str, rev: str | None = None) -> str:
     from uvl import methods
 
     task = _task(method)
     headline, second = _title(task, task.HEADLINE), SECOND.get(methods.get(method).TASK)
-    command = f"python -m uvl.reports.ablation {method} {param_a} {param_b}"
+    command = f"python -m uvl.reports.ablation {method} {param_a} {param_b}" + (f" --rev {rev}" if rev else "")
     corner = f"{param_a} \\ {param_b}"
     lines = [
         f"# Ablation: {method}, {param_a} x {param_b}",
@@ -301,7 +301,7 @@ def main() -> None:
             sys.exit(f"uvl: error: {args.method}.{param}: not a param of the {args.method} section of params.yaml")
     frame = collect(experiments.show(args.rev), args.method, args.param_a, args.param_b)
     write_text(Path(project_root()) / "reports" / "ablations" / f"{args.method}.md",
-               render(frame, args.method, args.param_a, args.param_b))
+               render(frame, args.method, args.param_a, args.param_b, args.rev))
 
 
 if __name__ == "__main__":

@@ -5,11 +5,13 @@ figures each method's module publishes for the same setting.
     dvc exp run --queue -S 'fixmatch.labels.per_class=1,2,10,100' -S 'fixmatch.labels.seed=0,1,2'   # one per method
     dvc queue start -j 1
     python -m uvl.reports.comparison semi_supervised --methods pseudo_label mixmatch fixmatch --rows labels.per_class
+    python -m uvl.reports.comparison one_label --methods pseudo_label cluster_then_label --rows labels.per_class --rev A B
 
 Rows: the values of the `--rows` params, dotted paths inside each method's section (several: one row per
 combination); columns: the methods. The command reads `dvc exp show --json`: the baseline commit and its
 successful experiments. A method's run counts once per distinct section and data params (an experiment that
-changed another method leaves this one's metrics as the commit's: the same run, counted once). A cell is the
+changed another method leaves this one's metrics as the commit's: the same run, counted once); `--rev`
+names the commits the experiments were queued from, when they are not all HEAD's. A cell is the
 method's headline score (uvl.tasks) over its runs with the row's values; those runs must differ in their
 `seed` keys alone (`seed`, `labels.seed`), or the cell would mix two settings: the report then names the
 params that differ. Published figures (`PUBLISHED` of the method's module) apply to a cell when their `when`
@@ -77,13 +79,15 @@ def published(method: str, section: dict) -> list:
     return [p for p in registry.get(method).PUBLISHED if p.row == method and p.applies(section)]
 
 
-def render(cells: dict[str, dict[tuple, list[dict]]], methods: list[str], rows: list[str], name: str) -> str:
+def render(cells: dict[str, dict[tuple, list[dict]]], methods: list[str], rows: list[str], name: str,
+           revs: list[str] = ()) -> str:
     from uvl import methods as registry
     from uvl import tasks
 
     task = tasks.of(registry.get(methods[0]))
     headline = next(title for title, key in task.COLUMNS.items() if key == task.HEADLINE)
-    command = f"python -m uvl.reports.comparison {name} --methods {' '.join(methods)} --rows {' '.join(rows)}"
+    command = (f"python -m uvl.reports.comparison {name} --methods {' '.join(methods)} --rows {' '.join(rows)}"
+               + (f" --rev {' '.join(revs)}" if revs else ""))
     corner = " / ".join(rows)
     keys = ordered(values for method in methods for values in cells[method])
     lines = [f"# Comparison: {', '.join(methods)} over {corner}", "",
@@ -134,11 +138,12 @@ def main() -> None:
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter,
-                                     epilog="\n".join(__doc__.split("\n")[4:7]))
+                                     epilog="\n".join(__doc__.split("\n")[4:9]))
     parser.add_argument("name", help="the report's name: reports/comparisons/<name>.md")
     parser.add_argument("--methods", nargs="+", required=True, help="the columns, methods of one task")
     parser.add_argument("--rows", nargs="+", required=True, help="params of their sections, dotted inside them")
-    parser.add_argument("--rev", help="the commit the experiments were queued from (default HEAD)")
+    parser.add_argument("--rev", nargs="+", default=[],
+                        help="the commits the experiments were queued from, one or more (default HEAD)")
     args = parser.parse_args()
     try:
         found = [registry.get(method) for method in args.methods]
@@ -149,7 +154,8 @@ def main() -> None:
             for param in args.rows:
                 if value_at(params.get(method), param) is MISSING:
                     raise UvlError(f"--rows: {method}.{param}: not a param of the {method} section of params.yaml")
-        text = render(collect(experiments.show(args.rev), args.methods, args.rows), args.methods, args.rows, args.name)
+        text = render(collect(experiments.show(*args.rev), args.methods, args.rows), args.methods, args.rows, args.name,
+                      args.rev)
     except UvlError as err:
         sys.exit(f"uvl: error: {err}")
     write_text(Path(project_root()) / "reports" / "comparisons" / f"{args.name}.md", text)

@@ -26,11 +26,15 @@ class Run(NamedTuple):
     metrics: dict  # {metrics file: scores}
 
 
-def show(rev: str | None = None) -> list[dict]:
-    """`dvc exp show --json` of the project: the workspace, then the baseline commit (HEAD, or `rev` when
-    the experiments were queued from an earlier commit) with its experiments."""
-    return json.loads(subprocess.run(["dvc", "exp", "show", "--json", *(["--rev", rev] if rev else [])], cwd=project_root(),
-                                     capture_output=True, text=True, check=True).stdout)
+def show(*revs: str | None) -> list[dict]:
+    """`dvc exp show --json` of the project: the workspace, then the baseline commit (HEAD, or each of `revs`
+    when the experiments were queued from earlier commits) with its experiments."""
+    shown = []
+    for rev in revs or (None,):
+        entries = json.loads(subprocess.run(["dvc", "exp", "show", "--json", *(["--rev", rev] if rev else [])],
+                                            cwd=project_root(), capture_output=True, text=True, check=True).stdout)
+        shown += [entry for entry in entries if not (shown and entry.get("rev") == "workspace")]
+    return shown
 
 
 def runs(entry: dict) -> Iterator[Run]:
