@@ -65,8 +65,8 @@ def main() -> None:
             "data": data,
             "final_loss": history.get("loss", [None])[-1],
             # the epoch the model is at, when the method selects it on the validation slice (uvl.engine)
-            **({"selected_epoch": history["validation_accuracy"].index(max(history["validation_accuracy"]))}
-               if "validation_accuracy" in history else {}),
+            **({"selected_epoch": curve.index(max(curve))}
+               if (curve := history.get("epoch_validation_accuracy")) else {}),
             "mlflow_run_id": run.run_id,
         }, indent=2))
 

@@ -66,7 +66,7 @@ def test_a_short_run_trains_on_the_named_clusters_then_on_its_confident_predicti
     in_a_core = (model.cluster_labels >= 0).float().mean().item()
     assert in_a_core == pytest.approx(section.core_fraction, abs=0.01), "each cluster's core, a fraction of it"
     assert history["trained_fraction"][0] == pytest.approx(in_a_core, abs=0.1), "the cores train, and nothing else"
-    assert "validation_accuracy" not in history, "no choice looks at the validation slice"
+    assert "epoch_validation_accuracy" not in history, "no choice looks at the validation slice"
 
 
 @pytest.fixture(scope="module")

@@ -58,7 +58,7 @@ def train(model, fp, until_epoch=None):
 def test_ends_at_the_epoch_of_best_validation_accuracy():
     model = Scheduled()
     history = train(model, "full")
-    assert history["validation_accuracy"] == ACCURACIES
+    assert history["epoch_validation_accuracy"] == ACCURACIES
     assert int(model.steps_done) == 2 * STEPS_PER_EPOCH, "the model is the one after epoch 1, the best"
     after_two_epochs = Scheduled()
     train(after_two_epochs, "two", until_epoch=2)  # stops there and keeps its weights
@@ -72,7 +72,7 @@ def test_an_interrupted_run_keeps_its_best_epoch():
     train(interrupted, "interrupted", until_epoch=2)  # the best epoch is behind it when it resumes
     resumed = Scheduled()
     history = train(resumed, "interrupted")
-    assert history["validation_accuracy"] == ACCURACIES
+    assert history["epoch_validation_accuracy"] == ACCURACIES
     assert torch.equal(resumed.layer.weight, uninterrupted.layer.weight)
     assert int(resumed.steps_done) == 2 * STEPS_PER_EPOCH
 

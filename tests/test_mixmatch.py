@@ -34,5 +34,5 @@ def test_the_losses_by_hand():
 
 def test_a_short_run_ramps_the_unlabelled_weight():
     _, _, history = train("mixmatch", epochs=3, ramp_epochs=2)
-    assert len(history["validation_accuracy"]) == 3
+    assert len(history["epoch_validation_accuracy"]) == 3
     assert 0 < history["ramp"][0] < history["ramp"][1] < history["ramp"][2] == 1.0

@@ -46,4 +46,4 @@ def test_pseudo_labels_join_after_t1_and_the_best_validation_epoch_is_kept():
     assert history["alpha"] == [0.0, 0.0, 0.0, 3.0]
     assert history["pseudo_label_loss"][:2] == [0.0, 0.0], "no unlabelled pass while α = 0"
     assert history["pseudo_label_loss"][3] > 0
-    assert len(history["validation_accuracy"]) == 4
+    assert len(history["epoch_validation_accuracy"]) == 4

@@ -98,6 +98,17 @@ def gather(tensor: torch.Tensor) -> torch.Tensor:
     return torch.cat(parts)
 
 
+def gather_with_grad(tensor: torch.Tensor) -> torch.Tensor:
+    """`gather`, differentiable: each process's rows get back the gradients that every process's loss sends
+    them. With each process computing the same loss on the gathered batch and `average_gradients` after,
+    the step is one process's on the whole batch (SimCLR's in-batch negatives)."""
+    if world_size() == 1:
+        return tensor
+    from torch.distributed.nn.functional import all_gather
+
+    return torch.cat(all_gather(tensor.contiguous()))
+
+
 def barrier() -> None:
     if world_size() > 1 and dist.is_initialized():
         dist.barrier()

@@ -20,8 +20,8 @@
   Deleted when training completes; kept when it stops at `until_epoch`, for a later call to continue.
 - Numerical faults: a NaN or infinite loss stops training with the method, epoch and step.
 - Epoch selection: a method that selects its epoch on validation (`select_epoch_on_validation`) is scored on
-  the task's `validation` view after every epoch (`validation_accuracy`, logged with the other curves) and
-  ends at its best epoch; the best weights so far are part of the checkpoint.
+  the task's `validation` view after every epoch (the curve `epoch_validation_accuracy`; evaluate logs the
+  final `validation_accuracy`) and ends at its best epoch; the best weights so far are part of the checkpoint.
 - Several processes (torchrun): each takes its slice of every global batch and the gradients are averaged
   before each step; see uvl.distributed. Rank 0 alone writes checkpoints.
 """
@@ -71,6 +71,11 @@ class Stream:
 
     def __len__(self) -> int:
         return len(self.images)
+
+    @property
+    def steps_per_epoch(self) -> int:
+        """Full batches in one pass over the stream; the last, partial batch is dropped."""
+        return len(self) // self.batch_size
 
 
 class Method(torch.nn.Module):
@@ -278,7 +283,7 @@ def fit(name: str, method: Method, views: Mapping[str, View], params: TrainParam
     validation = views.get("validation") if method.select_epoch_on_validation else None
     if method.select_epoch_on_validation and validation is None:
         raise UvlError(f"{name}: selects its epoch on a validation view, and its task gives none")
-    steps_per_epoch = len(first) // first.batch_size
+    steps_per_epoch = first.steps_per_epoch
     total_steps = params.epochs * steps_per_epoch
     stop = total_steps if until_epoch is None else min(total_steps, until_epoch * steps_per_epoch)
     memory_format = torch.channels_last if engine.channels_last else torch.contiguous_format
@@ -316,8 +321,7 @@ def fit(name: str, method: Method, views: Mapping[str, View], params: TrainParam
     def batch(k: int, stream_name: str, stream: Stream) -> Batch:
         """The stream's batch at `step`, this process's slice of it: position and permutation are functions
         of the step, so a resumed run draws the same batches."""
-        steps_per_cycle = len(stream) // stream.batch_size  # the last, partial batch of a cycle is dropped
-        cycle, position = divmod(step, steps_per_cycle)
+        cycle, position = divmod(step, stream.steps_per_epoch)  # the last, partial batch of a cycle is dropped
         if orders.get(stream_name, (None,))[0] != cycle:
             seed = derive_seed(params.seed, cycle) if k == 0 else derive_seed(params.seed, cycle, k, STREAM)
             permutation = torch.randperm(len(stream), generator=torch.Generator().manual_seed(seed))
@@ -368,7 +372,7 @@ def fit(name: str, method: Method, views: Mapping[str, View], params: TrainParam
                     totals = distributed.mean(torch.stack(list(sums.values())))  # over the processes
                     means = {k: (v / steps_per_epoch).item() for k, v in zip(sums, totals)}
                     if validation is not None:
-                        means["validation_accuracy"] = accuracy = float(
+                        means["epoch_validation_accuracy"] = accuracy = float(
                             (classify_all(method, validation.images, device) == validation.labels).mean())
                         if best is None or accuracy > best["accuracy"]:
                             best = {"epoch": epoch, "accuracy": accuracy,

@@ -130,7 +130,7 @@ class ClusterThenLabel(SemiSupervised):
 
     def before_step(self, step: int, streams: dict[str, Stream]) -> bool:
         unlabelled = streams["unlabelled"]
-        self.epoch = step // (len(unlabelled) // unlabelled.batch_size)
+        self.epoch = step // unlabelled.steps_per_epoch
         if len(self.cluster_labels) == 0:  # the first step; a resumed run has them from its checkpoint
             self.cluster_labels = self.named_clusters(streams["labelled"], unlabelled)
         return True

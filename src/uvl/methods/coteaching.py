@@ -72,7 +72,7 @@ class CoTeaching(Method):
 
     def before_step(self, step: int, streams: dict[str, Stream]) -> bool:
         labelled = streams["labelled"]
-        self.kept = kept_share(step // (len(labelled) // labelled.batch_size), self.forget_rate, self.ramp_epochs)
+        self.kept = kept_share(step // labelled.steps_per_epoch, self.forget_rate, self.ramp_epochs)
         return True
 
     def training_step(self, labelled: Batch):

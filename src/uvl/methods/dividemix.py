@@ -97,8 +97,7 @@ class DivideMix(Method):
 
     def before_step(self, step: int, streams: dict[str, Stream]) -> bool:
         labelled = streams["labelled"]
-        steps_per_epoch = len(labelled) // labelled.batch_size
-        self.epoch, position = divmod(step, steps_per_epoch)
+        self.epoch, position = divmod(step, labelled.steps_per_epoch)
         if self.epoch >= self.params.warmup_epochs and (position == 0 or len(self.clean) == 0):
             self.clean = self.divide(labelled, derive_seed(self.params.seed, self.epoch))
         return True

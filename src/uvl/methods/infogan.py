@@ -162,7 +162,7 @@ class InfoGAN(Method):
     def before_step(self, step: int, streams: dict[str, Stream]) -> bool:
         """λ(step) = info_weight · min(1, step / warm-up steps): a function of the step, so a resumed run needs
         no state for it."""
-        warmup_steps = self.params.information_warmup_epochs * (len(streams["train"]) // self.params.batch_size)
+        warmup_steps = self.params.information_warmup_epochs * streams["train"].steps_per_epoch
         self.information_weight = self.params.info_weight * (min(1.0, step / warmup_steps) if warmup_steps else 1.0)
         return True
 

@@ -59,7 +59,7 @@ class MixMatch(SemiSupervised):
 
     def before_step(self, step: int, streams: dict[str, Stream]) -> bool:
         unlabelled = streams["unlabelled"]
-        epochs = step / (len(unlabelled) // unlabelled.batch_size)  # fractional
+        epochs = step / unlabelled.steps_per_epoch  # fractional
         self.ramp = min(1.0, epochs / self.ramp_epochs) if self.ramp_epochs else 1.0
         return True
 

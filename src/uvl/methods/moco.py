@@ -7,12 +7,8 @@ InfoNCE asks each query q to pick its own key k+ among them: L = −log exp(q·k
 k+ and the K queued keys. The queue and f_k are module state (a buffer and a submodule), so checkpoints
 carry them and the queue persists across epochs.
 
-Evaluation (stage cluster-moco): the clusters follow N2D's recipe on the encoder features
-(uvl.clustering.n2d: UMAP, then a full-covariance Gaussian mixture; row `moco`), with N2D's published
-settings, not tuned on our labels. Two k-means rows stand beside it: on the PCA-whitened features
-(`moco_kmeans_whitened`) and on the L2-normalised features themselves (`moco_kmeans`). k-means alone is not
-the headline: on some seeds its lowest-inertia solution splits the 1s (a continuum of slants) and merges
-the 8s and 9s. Then linear-probe and kNN accuracy (stage evaluate-moco).
+Evaluation: the clusterings of uvl.clustering.features on the encoder's features (N2D's UMAP + GMM, row
+`moco`; k-means rows `moco_kmeans_whitened` and `moco_kmeans`), then linear-probe and kNN accuracy.
 
 Differences from the paper:
 - The encoder is the seed poster's small ConvNet, not a ResNet. It has no BatchNorm, so the contrastive
@@ -33,18 +29,17 @@ import copy
 import numpy as np
 import torch
 import torch.nn.functional as F
-from pydantic import Field, PositiveFloat, PositiveInt, model_validator
-from sklearn.cluster import KMeans
-from sklearn.decomposition import PCA
+from pydantic import Field, PositiveFloat, PositiveInt
 from torch import nn
 
 from uvl import distributed
+from uvl.clustering.features import EncoderClusteringFields, cluster_features
 from uvl.data.augment import AugmentParams, random_affine
 from uvl.engine import Batch, Method
 from uvl.losses.contrastive import info_nce
 from uvl.models.convnet import small_convnet
-from uvl.clustering.n2d import UmapParams, umap_gmm
-from uvl.params import ClusteringFields, TrainParams
+from uvl.models.ssl import ema_update, projection_head
+from uvl.params import TrainParams
 from uvl.published import Published, PublishedGrid
 
 PUBLISHED = [Published(row="moco", value=0.969, source="seed poster")]
@@ -65,32 +60,21 @@ SELECTED_ON = ("headline row: N2D's published UMAP + GMM settings, untuned; row 
                "pca_components chosen on seed 0's labels of all images")
 
 
-class Params(TrainParams, ClusteringFields, UmapParams):  # UmapParams: the headline row's UMAP
-    feature_dim: PositiveInt  # encoder output (128 in the paper)
+class Params(TrainParams, EncoderClusteringFields):
     mlp_head: bool  # MoCo v2: a 2-layer MLP projection on top of the encoder, used for the loss only
     queue_size: PositiveInt  # K, negatives in the queue (65536 on ImageNet, 4096 in the CIFAR demo)
     momentum: float = Field(ge=0, lt=1)  # m, key encoder EMA (0.999 in the paper, 0.99 in the CIFAR demo)
     temperature: PositiveFloat  # τ (0.07 in v1, 0.2 in v2, 0.1 in the CIFAR demo)
     sgd_momentum: float = Field(ge=0, lt=1)  # SGD momentum (0.9)
     augment: AugmentParams
-    n_clusters: int = Field(ge=2)
-    pca_components: PositiveInt  # whitened PCA components of the moco_kmeans_whitened row (<= feature_dim)
-    kmeans_n_init: PositiveInt  # restarts of the k-means rows
-
-    @model_validator(mode="after")
-    def _pca_fits(self):
-        if self.pca_components > self.feature_dim:
-            raise ValueError(f"pca_components ({self.pca_components}) must be at most feature_dim ({self.feature_dim})")
-        return self
 
 
 class MoCo(Method):
     def __init__(self, params: Params):
         super().__init__()
         self.params = params
-        head = (nn.Sequential(nn.ReLU(), nn.Linear(params.feature_dim, params.feature_dim), nn.ReLU(),
-                              nn.Linear(params.feature_dim, params.feature_dim))
-                if params.mlp_head else nn.Identity())
+        dim = params.feature_dim
+        head = projection_head(dim, dim, dim) if params.mlp_head else nn.Identity()
         self.query_encoder = nn.Sequential(small_convnet(params.feature_dim), head)  # f_q
         self.key_encoder = copy.deepcopy(self.query_encoder)  # f_k, starts as a copy of f_q
         self.key_encoder.requires_grad_(False)
@@ -115,11 +99,9 @@ class MoCo(Method):
         self.momentum_update()
         self.enqueue(distributed.gather(self._last_keys))  # every process's keys, in the global batch's order
 
-    @torch.no_grad()
     def momentum_update(self):
         """θ_k ← m·θ_k + (1 − m)·θ_q"""
-        for key_param, query_param in zip(self.key_encoder.parameters(), self.query_encoder.parameters()):
-            key_param.mul_(self.params.momentum).add_(query_param.detach(), alpha=1 - self.params.momentum)
+        ema_update(self.key_encoder, self.query_encoder, self.params.momentum)
 
     @torch.no_grad()
     def enqueue(self, keys: torch.Tensor):
@@ -145,10 +127,4 @@ def build(params: Params) -> MoCo:
 
 def cluster(features: np.ndarray, params: Params, model: MoCo) -> dict[str, np.ndarray]:
     """features: (N, D) L2-normalised encoder features from `MoCo.embed`."""
-    whitened = PCA(params.pca_components, whiten=True, random_state=params.seed).fit_transform(features)
-
-    def kmeans(points):
-        return KMeans(params.n_clusters, n_init=params.kmeans_n_init, random_state=params.seed).fit_predict(points)
-
-    return {"moco": umap_gmm(features, params.n_clusters, params, params.seed),
-            "moco_kmeans_whitened": kmeans(whitened), "moco_kmeans": kmeans(features)}
+    return cluster_features("moco", features, params, params.seed)

@@ -102,7 +102,7 @@ class PseudoLabel(SemiSupervised):
 
     def before_step(self, step: int, streams: dict[str, Stream]) -> bool:
         unlabelled = streams["unlabelled"]
-        self.alpha = alpha(step // (len(unlabelled) // unlabelled.batch_size), *self.schedule)
+        self.alpha = alpha(step // unlabelled.steps_per_epoch, *self.schedule)
         return True
 
     def training_step(self, labelled: Batch, unlabelled: Batch):
