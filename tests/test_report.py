@@ -98,3 +98,34 @@ def test_one_chart_per_task_over_seeds_with_the_published_figure(tmp_path):
     assert chart["score"].tolist() == [50.0, 92.5] and chart["spread"].tolist() == [0.0, 1.0]
     assert chart["published"].notna().all(), "k-means and MoCo both have the seed poster's figure"
     assert (tmp_path / "charts" / "clustering.png").stat().st_size > 5000
+
+
+def test_encoders_report_puts_every_encoder_on_one_protocol_with_its_targets(tmp_path, monkeypatch):
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from uvl.data import datasets
+    from uvl.reports import encoders
+
+    monkeypatch.setattr(datasets, "load", lambda name, train_limit, test_limit: SimpleNamespace(
+        train_images=np.zeros(6000), test_images=np.zeros(1000)))
+    probes = {"linear_probe_acc": 0.99, "knn_acc": 0.97}
+    for name, extra in (("moco", {}), ("byol", {"linear_probe_acc": 0.995, "knn_acc": 0.992})):
+        write(tmp_path, name, "clustering", {name: {**CLUSTERING, **probes, **extra},
+                                             f"{name}_kmeans_whitened": CLUSTERING, f"{name}_kmeans": CLUSTERING},
+              700.0, {"pretrain": 700.0, "cluster": 100.0, "evaluate": 30.0})
+    write(tmp_path, "kmeans", "clustering", {"kmeans": CLUSTERING}, 60.0, {"cluster": 60.0, "evaluate": 6.0})
+    seeds = {"moco": {"scores": {"knn_acc": {"mean": 0.98, "std": 0.002, "n": 3}}}}
+    text = encoders.build(["kmeans", "moco", "byol"], PARAMS, tmp_path / "metrics", tmp_path / "records",
+                          tmp_path / "plots", seeds)
+    table = [line for line in text.splitlines() if line.startswith("| ")]
+    assert [line.split("|")[1].strip() for line in table[1:]] == ["moco", "byol"]  # encoders only, kmeans is not
+    moco = [c.strip() for c in table[1].split("|")[1:-1]]
+    assert moco[1:4] == ["99.0", "98.0 ± 0.2", "50.0"] and moco[5] == "3"  # the seeds' kNN where they exist
+    epochs, batch = PARAMS["moco"]["epochs"], PARAMS["moco"]["batch_size"]
+    assert moco[7] == f"{epochs * (7000 // batch) * batch / 700:,.0f}"  # images/s over the pretrain stage
+    assert "- **moco**: linear probe 99.0% against 98.5%: meets it; kNN 98.0 ± 0.2% against 97.5%: meets it." in text
+    assert "best kNN: **byol**, 99.2%: 0.1 points short." in text
+    assert "best linear probe: **byol**, 99.5%: meets it." in text
+    assert "- **byol**, linear probe: MiniBYOL reports 98.2%; ours 99.5%, 1.3 points higher." in text

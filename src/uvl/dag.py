@@ -124,6 +124,7 @@ def method_stages(name: str, params: dict) -> dict[str, dict]:
 def stages_yaml(params: dict) -> str:
     from uvl import methods
     from uvl.data.datasets import NAMES
+    from uvl.reports.encoders import is_encoder
 
     names = params["pipeline"]["methods"]
     stages = {f"prepare-{dataset}": {
@@ -140,9 +141,12 @@ def stages_yaml(params: dict) -> str:
         "deps": [*code_deps("stages/report.py", *sorted({f"uvl.tasks.{methods.get(name).TASK}" for name in names})),
                  "src/uvl/published.py",
                  *(source(f"uvl.methods.{name}").relative_to(ROOT).as_posix() for name in names),
-                 "metrics", "records", "plots", "reports/seeds.json"],
-        "params": ["pipeline", *names],
-        "outs": [{"reports/results.md": {"cache": False}}],
+                 "metrics", "records", "plots", "reports/seeds.json",
+                 # reports/encoders.md counts the images each encoder trained on
+                 *sorted({f"data/prepared/{params[name]['dataset']}" for name in names
+                          if is_encoder(methods.get(name))})],
+        "params": ["pipeline", "data.train_limit", "data.test_limit", *names],
+        "outs": [{"reports/results.md": {"cache": False}}, {"reports/encoders.md": {"cache": False}}],
         "plots": [{"reports/charts": {"cache": False, "template": "bar_horizontal", "x": "score", "y": "method"}}],
     }
     return HEADER + yaml.safe_dump({"stages": stages}, sort_keys=False, width=120)

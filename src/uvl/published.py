@@ -14,10 +14,18 @@ class Published:
 
     row: str  # the row it applies to (a method or one of its variants)
     value: float  # a fraction, in the task's headline score (clustering: cluster_acc; classification: test_accuracy)
+    # or in `score`
     source: str
     note: str = ""
     # params of the method's section under which the figure applies ("labels.per_class": 100); empty: always
     when: dict[str, Any] = field(default_factory=dict)
+    # the score it is in when not the task's headline: a probe of an encoder's features ("linear_probe_acc",
+    # "knn_acc"), which reports/encoders.md compares; "": the headline, which the other reports compare
+    score: str = ""
+
+    @property
+    def is_headline(self) -> bool:
+        return not self.score
 
     def applies(self, section: dict[str, Any]) -> bool:
         """Whether the section's params (a nested mapping) hold every value of `when`."""

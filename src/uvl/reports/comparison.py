@@ -76,7 +76,7 @@ def published(method: str, section: dict) -> list:
     the row's values)."""
     from uvl import methods as registry
 
-    return [p for p in registry.get(method).PUBLISHED if p.row == method and p.applies(section)]
+    return [p for p in registry.get(method).PUBLISHED if p.row == method and p.is_headline and p.applies(section)]
 
 
 def render(cells: dict[str, dict[tuple, list[dict]]], methods: list[str], rows: list[str], name: str,

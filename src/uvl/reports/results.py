@@ -100,7 +100,7 @@ def build(method_names: list[str], params: dict, metrics_dir: Path, records_dir:
         task = tasks.of(module)
         record = json.loads((records_dir / f"{name}.json").read_text())
         section = params[name]
-        published = {p.row: p for p in module.PUBLISHED if p.applies(section)}
+        published = {p.row: p for p in module.PUBLISHED if p.is_headline and p.applies(section)}
         data = " → ".join(dataset for dataset, _ in record["data"]["datasets"])
         for row in record["rows"]:
             scores = json.loads((metrics_dir / name / f"{row}.json").read_text())

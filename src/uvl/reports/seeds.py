@@ -103,9 +103,9 @@ def machine_of(record: dict | None) -> str:
 
 
 def published_text(module, row: str, section: dict) -> str:
-    """The published figures of `row` that apply to the section's params, e.g. '75.2 (seed poster)'."""
+    """The published headline figures of `row` that apply to the section's params, e.g. '75.2 (seed poster)'."""
     return "; ".join(f"{100 * p.value:.1f} ({p.source})" for p in module.PUBLISHED
-                     if p.row == row and p.applies(section))
+                     if p.row == row and p.is_headline and p.applies(section))
 
 
 def collect(shown: list[dict]):

@@ -1,0 +1,123 @@
+"""reports/encoders.md: the self-supervised encoders side by side on one protocol.
+
+The encoders are the methods whose features are clustered by uvl.clustering.features (their params take
+`EncoderClusteringFields`): the same small ConvNet, so the table compares ideas, not networks. Each row has
+the linear probe and kNN accuracy of the encoder's features (training split's labels, test split), the
+clustering accuracy of its UMAP + GMM and whitened k-means rows, what training cost, the published MNIST
+figures we know for the method, and its t-SNE map. Scores are the mean ± std over seeds where
+reports/seeds.json has them (`python -m uvl.reports.seeds`), else the one seed of the pipeline's run.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+# Targets of the encoders' issue: every encoder, and the best one (the highest MNIST kNN figure we know,
+# the Sparse Manifold Transform's, is 99.3%)
+EVERY_ENCODER = {"linear_probe_acc": 0.985, "knn_acc": 0.975}
+BEST_ENCODER = {"linear_probe_acc": 0.994, "knn_acc": 0.993}
+PROBES = {"linear_probe_acc": "linear probe", "knn_acc": "kNN"}
+
+
+def is_encoder(module) -> bool:
+    from uvl.clustering.features import EncoderClusteringFields
+
+    return issubclass(module.Params, EncoderClusteringFields)
+
+
+def score(row: str, key: str, metrics_dir: Path, method: str, seeds: dict) -> dict:
+    """{"mean", "std", "n"} of `key` for `row`: over seeds when reports/seeds.json has two or more, else the
+    pipeline's one seed."""
+    over_seeds = seeds.get(row, {}).get("scores", {}).get(key)
+    if over_seeds and over_seeds["n"] >= 2:
+        return over_seeds
+    return {"mean": json.loads((metrics_dir / method / f"{row}.json").read_text())[key], "std": 0.0, "n": 1}
+
+
+def fmt(value: dict) -> str:
+    return f"{100 * value['mean']:.1f}" + (f" ± {100 * value['std']:.1f}" if value["n"] > 1 else "")
+
+
+def images_per_second(section: dict, images: int, seconds: float) -> float:
+    """Training images drawn per second: every full batch of every epoch over the pretrain stage's time."""
+    return section["epochs"] * (images // section["batch_size"]) * section["batch_size"] / seconds
+
+
+def shortfall(value: float, target: float) -> str:
+    return "meets it" if value >= target else f"{100 * (target - value):.1f} points short"
+
+
+def build(method_names: list[str], params: dict, metrics_dir: Path, records_dir: Path, plots_dir: Path,
+          seeds: dict) -> str:
+    """params: params.yaml as a mapping; seeds: reports/seeds.json ({} when absent)."""
+    import pandas as pd
+
+    from uvl import methods
+    from uvl.data import datasets
+
+    data = params["data"]
+    encoders = [name for name in method_names if is_encoder(methods.get(name))]
+    rows, verdicts, published_lines, probes = [], [], [], {}
+    for name in encoders:
+        module, section = methods.get(name), params[name]
+        record = json.loads((records_dir / f"{name}.json").read_text())
+        dataset = datasets.load(section["dataset"], data["train_limit"], data["test_limit"])
+        images = len(dataset.train_images) + len(dataset.test_images)  # the clustering protocol trains on both
+        pretrain = record["stages"]["pretrain"]["seconds"]
+        probes[name] = {key: score(name, key, metrics_dir, name, seeds) for key in PROBES}
+        clusters = {row: score(row, "cluster_acc", metrics_dir, name, seeds) for row in (name, f"{name}_kmeans_whitened")}
+        n_seeds = max(value["n"] for value in [*probes[name].values(), *clusters.values()])
+        tsne = plots_dir / name / "tsne.png"
+        rows.append({
+            "method": name, "linear probe": fmt(probes[name]["linear_probe_acc"]), "kNN": fmt(probes[name]["knn_acc"]),
+            "ACC (UMAP + GMM)": fmt(clusters[name]), "ACC (whitened k-means)": fmt(clusters[f"{name}_kmeans_whitened"]),
+            "seeds": n_seeds, "train (min)": f"{pretrain / 60:.1f}",
+            "images/s": f"{images_per_second(section, images, pretrain):,.0f}",
+            "t-SNE": f"[tsne](../{tsne})" if tsne.exists() else "",
+        })
+        verdicts.append(f"- **{name}**: " + "; ".join(
+            f"{label} {fmt(probes[name][key])}% against {100 * EVERY_ENCODER[key]:.1f}%: "
+            f"{shortfall(probes[name][key]['mean'], EVERY_ENCODER[key])}" for key, label in PROBES.items()) + ".")
+        for figure in module.PUBLISHED:
+            if figure.score in PROBES and figure.applies(section):
+                delta = 100 * (probes[name][figure.score]["mean"] - figure.value)
+                published_lines.append(
+                    f"- **{name}**, {PROBES[figure.score]}: {figure.source} reports {100 * figure.value:.1f}%; ours "
+                    f"{fmt(probes[name][figure.score])}%, {abs(delta):.1f} points {'higher' if delta >= 0 else 'lower'}."
+                    + (f" {figure.note}" if figure.note else ""))
+
+    lines = ["# Self-supervised encoders", "",
+             "Generated by `dvc repro report` from `metrics/`, `records/`, `plots/` and `reports/seeds.json`; do not "
+             "edit by hand.", "",
+             "Each encoder is the seed poster's small ConvNet, trained without labels on every image of the "
+             "dataset (both splits) by its method, and scored on its L2-normalised features the same way: a "
+             "*linear probe* (logistic regression) and a *kNN* classifier (k = evaluation.knn_k, cosine "
+             "similarity, exp(s/τ) votes) fitted on the training split's labels and scored on the test split (plain "
+             "accuracy), and the Hungarian-matched clustering accuracy (ACC, all images) of N2D's UMAP + GMM step "
+             "and of k-means on 64 whitened PCA components of the features. In percent; mean ± std over the "
+             "seeds column where `python -m uvl.reports.seeds` has run them, else the pipeline's seed 0. *train*: "
+             "the pretrain stage's wall time on the machine in reports/results.md's cost table; *images/s*: "
+             "training images drawn per second (two views of each for the contrastive methods, four turns for "
+             "rotation).", ""]
+    if data["train_limit"] or data["test_limit"]:
+        lines += ["**These figures come from a reduced run (quick profile or data limits), not from the whole "
+                  "datasets: do not compare them with published figures.**", ""]
+    if not encoders:
+        return "\n".join(lines + ["No encoder is in pipeline.methods.", ""])
+    best = {key: max(encoders, key=lambda name: probes[name][key]["mean"]) for key in PROBES}
+    lines += [pd.DataFrame(rows).to_markdown(index=False, disable_numparse=True), "",
+              f"## Against the targets", "",
+              f"Every encoder: linear probe >= {100 * EVERY_ENCODER['linear_probe_acc']:.1f}% and kNN >= "
+              f"{100 * EVERY_ENCODER['knn_acc']:.1f}% (the best small-CNN MNIST figures we know are about "
+              "98.2-98.3%).", "", *verdicts, "",
+              f"The best encoder: linear probe >= {100 * BEST_ENCODER['linear_probe_acc']:.1f}% and kNN >= "
+              f"{100 * BEST_ENCODER['knn_acc']:.1f}% (the highest MNIST kNN figure we know, the Sparse Manifold "
+              "Transform's, is 99.3%).", "",
+              *(f"- best {label}: **{best[key]}**, {fmt(probes[best[key]][key])}%: "
+                f"{shortfall(probes[best[key]][key]['mean'], BEST_ENCODER[key])}." for key, label in PROBES.items()),
+              ""]
+    lines += ["## Published MNIST figures", "",
+              *(published_lines or ["None of these methods' papers reports MNIST; the figures we know are in "
+                                    "../shared/reference/anchors.md."]), ""]
+    return "\n".join(lines) + "\n"
