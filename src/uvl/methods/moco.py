@@ -90,9 +90,13 @@ class MoCo(Method):
         query = F.normalize(self.query_encoder(query_view), dim=1)  # (B, D)
         with torch.no_grad():
             key = F.normalize(self.key_encoder(key_view), dim=1)  # (B, D)
-        loss, logits = info_nce(query, key, self.queue, self.params.temperature)
+        loss, logits = self.contrast(query, key)
         self._last_keys = key
         return loss, {"contrast_acc": (logits.argmax(dim=1) == 0).float().mean()}
+
+    def contrast(self, query, key):
+        """InfoNCE of the queries against their keys and the queue: the loss and the (B, 1+K) logits."""
+        return info_nce(query, key, self.queue, self.params.temperature)
 
     @torch.no_grad()
     def after_step(self):
