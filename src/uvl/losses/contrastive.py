@@ -51,3 +51,45 @@ def byol_loss(prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     projection of the other view (no gradient flows into it: the caller detaches it).
     """
     return (2 - 2 * F.cosine_similarity(prediction, target, dim=1)).mean()
+
+
+def barlow_twins_loss(first: torch.Tensor, second: torch.Tensor, off_diagonal_weight: float) -> torch.Tensor:
+    """Barlow Twins' redundancy-reduction loss (Zbontar et al. 2021, eq. 1):
+
+        L = Σ_i (1 − C_ii)² + λ Σ_i Σ_{j≠i} C_ij²,   C = Ã^T B̃ / N
+
+    first A, second B: (N, D), the two views' projections; Ã, B̃ each dimension standardised over the batch
+    (zero mean, unit standard deviation); C is their (D, D) cross-correlation. The first term makes each
+    dimension invariant to the augmentations, the second (weight λ) decorrelates the dimensions.
+    """
+    standardised = [(z - z.mean(dim=0)) / z.std(dim=0) for z in (first, second)]
+    correlation = standardised[0].T @ standardised[1] / len(first)  # (D, D)
+    on_diagonal = torch.diagonal(correlation)
+    return (1 - on_diagonal).pow(2).sum() + off_diagonal_weight * (correlation.pow(2).sum() - on_diagonal.pow(2).sum())
+
+
+def whiten(points: torch.Tensor, shrinkage: float = 0.0) -> torch.Tensor:
+    """points (n, D) -> (n, D) with zero mean and identity covariance: (x − μ)·L^{-T}, L the Cholesky factor
+    of the (unbiased) covariance, shrunk towards I as (1 − ε)·Σ + ε·I (W-MSE's whitening). Needs n > D."""
+    centred = points - points.mean(dim=0)
+    covariance = centred.T @ centred / (len(points) - 1)
+    eye = torch.eye(points.shape[1], dtype=points.dtype, device=points.device)
+    factor = torch.linalg.cholesky((1 - shrinkage) * covariance + shrinkage * eye)  # L
+    return torch.linalg.solve_triangular(factor, centred.T, upper=False).T  # (L^{-1} (x − μ)^T)^T
+
+
+def w_mse_loss(first: torch.Tensor, second: torch.Tensor, whitening_size: int, shrinkage: float = 0.0) -> torch.Tensor:
+    """W-MSE's loss (Ermolov et al. 2021, eq. 4): the MSE of unit vectors after whitening,
+
+        L = mean_i ‖ w_i/‖w_i‖ − w'_i/‖w'_i‖ ‖² = mean_i (2 − 2·cos(w_i, w'_i)),   w = Whiten(z), w' = Whiten(z')
+
+    first z, second z': (N, D), the two views' projections. The batch is shuffled and cut into sub-batches of
+    `whitening_size` rows (N a multiple of it, each > D); each view of each sub-batch is whitened on its own
+    (`whiten`), so the embeddings cannot collapse: they are spread out by construction, not by negatives.
+    """
+    loss = first.new_zeros(())
+    order = torch.randperm(len(first), device=first.device).view(-1, whitening_size)
+    for rows in order:
+        whitened = [whiten(z[rows].float(), shrinkage) for z in (first, second)]
+        loss = loss + (2 - 2 * F.cosine_similarity(*whitened, dim=1)).mean()
+    return loss / len(order)

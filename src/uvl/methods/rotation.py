@@ -25,14 +25,11 @@ from __future__ import annotations
 import numpy as np
 import torch
 import torch.nn.functional as F
-from pydantic import Field
 
-from uvl.clustering.features import EncoderClusteringFields, cluster_features
-from uvl.data.augment import AugmentParams, random_affine
-from uvl.engine import Batch, Method
-from uvl.models.convnet import small_convnet
-from uvl.models.ssl import projection_head
-from uvl.params import TrainParams
+from uvl.clustering.features import cluster_features
+from uvl.data.augment import random_affine
+from uvl.engine import Batch
+from uvl.models.ssl import SelfSupervised, SelfSupervisedParams, projection_head
 
 PUBLISHED = []  # the paper reports CIFAR-10 and ImageNet; we know of no MNIST figure (anchors)
 TASK = "clustering"
@@ -48,29 +45,17 @@ def rotated(images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
             turns.repeat_interleave(len(images)))
 
 
-class Params(TrainParams, EncoderClusteringFields):
-    sgd_momentum: float = Field(ge=0, lt=1)
-    augment: AugmentParams
+Params = SelfSupervisedParams
 
 
-class Rotation(Method):
+class Rotation(SelfSupervised):
     def __init__(self, params: Params):
-        super().__init__()
-        self.params = params
-        self.encoder = small_convnet(params.feature_dim)
-        self.head = projection_head(params.feature_dim, params.feature_dim, ROTATIONS)  # the pretext classifier
+        super().__init__(params, projection_head(params.feature_dim, params.feature_dim, ROTATIONS))  # the classifier
 
     def training_step(self, train: Batch):
         images, turns = rotated(random_affine(train.images, self.params.augment))
         logits = self.head(self.encoder(images))
         return F.cross_entropy(logits, turns), {"rotation_acc": (logits.argmax(dim=1) == turns).float().mean()}
-
-    def configure_optimizer(self, params: Params):
-        return torch.optim.SGD(self.parameters(), lr=params.lr, momentum=params.sgd_momentum,
-                               weight_decay=params.weight_decay)
-
-    def embed(self, images):
-        return F.normalize(self.encoder(images), dim=1)
 
 
 def build(params: Params) -> Rotation:

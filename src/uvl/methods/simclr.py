@@ -26,18 +26,13 @@ docs/methods/simclr.md has what was tried and measured.
 from __future__ import annotations
 
 import numpy as np
-import torch
 import torch.nn.functional as F
-from pydantic import Field, PositiveFloat, PositiveInt
+from pydantic import PositiveFloat, PositiveInt
 
 from uvl import distributed
-from uvl.clustering.features import EncoderClusteringFields, cluster_features
-from uvl.data.augment import AugmentParams, random_affine
-from uvl.engine import Batch, Method
+from uvl.clustering.features import cluster_features
 from uvl.losses.contrastive import nt_xent
-from uvl.models.convnet import small_convnet
-from uvl.models.ssl import projection_head
-from uvl.params import TrainParams
+from uvl.models.ssl import SelfSupervisedParams, SelfSupervised, projection_head
 
 PUBLISHED = []  # no MNIST figure in the paper (../shared/reference/anchors.md)
 TASK = "clustering"
@@ -45,38 +40,20 @@ SELECTED_ON = ("not tuned: MoCo's encoder, head, optimiser and augmentations; τ
                "Table 5; the clustering rows' settings are MoCo's")
 
 
-class Params(TrainParams, EncoderClusteringFields):
+class Params(SelfSupervisedParams):
     projection_dim: PositiveInt  # z, the output of the head g (128 in the paper)
     temperature: PositiveFloat  # τ (the paper: 0.1 to 1; 0.5 on CIFAR-10)
-    sgd_momentum: float = Field(ge=0, lt=1)
-    augment: AugmentParams
 
 
-class SimCLR(Method):
+class SimCLR(SelfSupervised):
     def __init__(self, params: Params):
-        super().__init__()
-        self.params = params
-        self.encoder = small_convnet(params.feature_dim)  # f
-        self.head = projection_head(params.feature_dim, params.feature_dim, params.projection_dim)  # g
+        super().__init__(params, projection_head(params.feature_dim, params.feature_dim, params.projection_dim))
 
-    def training_step(self, train: Batch):
-        first = random_affine(train.images, self.params.augment)
-        second = random_affine(train.images, self.params.augment)
-        return self.step_on_views(first, second)
-
-    def step_on_views(self, first, second):
-        """The loss on two views (B, 1, 28, 28) of the same images, however they were augmented."""
-        z_first, z_second = (F.normalize(self.head(self.encoder(view)), dim=1) for view in (first, second))
-        loss, contrast_acc = nt_xent(distributed.gather_with_grad(z_first), distributed.gather_with_grad(z_second),
-                                     self.params.temperature)
+    def loss(self, first, second):
+        """NT-Xent of the two views' projections, over the global batch under torchrun."""
+        z_first, z_second = (distributed.gather_with_grad(F.normalize(z, dim=1)) for z in (first, second))
+        loss, contrast_acc = nt_xent(z_first, z_second, self.params.temperature)
         return loss, {"contrast_acc": contrast_acc.detach()}
-
-    def configure_optimizer(self, params: Params):
-        return torch.optim.SGD(self.parameters(), lr=params.lr, momentum=params.sgd_momentum,
-                               weight_decay=params.weight_decay)
-
-    def embed(self, images):
-        return F.normalize(self.encoder(images), dim=1)  # f's features, without the head
 
 
 def build(params: Params) -> SimCLR:
