@@ -12,6 +12,7 @@ from uvl import methods
 from uvl import params as uvl_params
 from uvl.engine import Batch, Stream
 from uvl.losses.contrastive import byol_loss
+from uvl.models.ssl import cosine_momentum
 
 BYOL = methods.get("byol")
 SECTION = yaml.safe_load((ROOT / "params.yaml").read_text())["byol"]
@@ -34,17 +35,17 @@ def test_loss_is_the_squared_distance_of_unit_vectors():
 
 
 def test_target_momentum_rises_from_base_to_one_along_a_cosine():
-    assert BYOL.target_momentum(0, 100, 0.996) == pytest.approx(0.996)
-    assert BYOL.target_momentum(50, 100, 0.996) == pytest.approx(0.998)
-    assert BYOL.target_momentum(100, 100, 0.996) == pytest.approx(1.0)
-    assert BYOL.target_momentum(25, 100, 0.9) == pytest.approx(1 - 0.1 * (math.cos(math.pi / 4) + 1) / 2)
+    assert cosine_momentum(0, 100, 0.996) == pytest.approx(0.996)
+    assert cosine_momentum(50, 100, 0.996) == pytest.approx(0.998)
+    assert cosine_momentum(100, 100, 0.996) == pytest.approx(1.0)
+    assert cosine_momentum(25, 100, 0.9) == pytest.approx(1 - 0.1 * (math.cos(math.pi / 4) + 1) / 2)
 
 
 def test_before_step_sets_the_momentum_of_the_step_from_the_whole_run():
     model = build(epochs=4)
     stream = Stream(torch.zeros(100, 28, 28, dtype=torch.uint8), None, batch_size=25)  # 4 steps an epoch, 16 in all
     model.before_step(8, {"train": stream})
-    assert model.momentum == pytest.approx(BYOL.target_momentum(8, 16, 0.996))
+    assert model.momentum == pytest.approx(cosine_momentum(8, 16, 0.996))
 
 
 def test_only_the_online_network_and_predictor_learn_and_the_target_follows_by_ema():

@@ -93,3 +93,22 @@ def w_mse_loss(first: torch.Tensor, second: torch.Tensor, whitening_size: int, s
         whitened = [whiten(z[rows].float(), shrinkage) for z in (first, second)]
         loss = loss + (2 - 2 * F.cosine_similarity(*whitened, dim=1)).mean()
     return loss / len(order)
+
+
+def dino_loss(student: list[torch.Tensor], teacher: list[torch.Tensor], center: torch.Tensor,
+              student_temperature: float, teacher_temperature: float) -> torch.Tensor:
+    """DINO's self-distillation loss (Caron et al. 2021, eq. 1 and Algorithm 1):
+
+        L = mean over pairs (t, s), s ≠ t, of  H(P_t, P_s),  H(a, b) = −Σ_k a_k·log b_k
+        P_t = softmax((g_teacher(x_t) − c)/τ_t),   P_s = softmax(g_student(x_s)/τ_s)
+
+    student: the student's logits (B, K) on every view, the global views first; teacher: the teacher's on
+    the global views, in the same order (a view is never its own target); center c: (K,) or (1, K). Centring
+    keeps one prototype from taking every image, the low teacher temperature keeps the targets from being
+    uniform: together they stop collapse.
+    """
+    targets = [F.softmax((logits - center) / teacher_temperature, dim=1) for logits in teacher]
+    log_predictions = [F.log_softmax(logits / student_temperature, dim=1) for logits in student]
+    losses = [-(target * log_predictions[v]).sum(dim=1).mean()
+              for t, target in enumerate(targets) for v in range(len(student)) if v != t]
+    return sum(losses) / len(losses)

@@ -24,7 +24,6 @@ docs/methods/byol.md has what was tried and measured.
 from __future__ import annotations
 
 import copy
-import math
 
 import numpy as np
 import torch
@@ -37,7 +36,7 @@ from uvl.data.augment import AugmentParams, random_affine
 from uvl.engine import Batch, Method, Stream
 from uvl.losses.contrastive import byol_loss
 from uvl.models.convnet import small_convnet
-from uvl.models.ssl import ema_update, projection_head
+from uvl.models.ssl import cosine_momentum, ema_update, projection_head
 from uvl.params import TrainParams
 from uvl.published import Published
 
@@ -56,11 +55,6 @@ class Params(TrainParams, EncoderClusteringFields):
     augment: AugmentParams
 
 
-def target_momentum(step: int, total_steps: int, base: float) -> float:
-    """τ at step k of K: 1 − (1 − τ_base)·(cos(πk/K) + 1)/2, from τ_base at k = 0 to 1 at k = K."""
-    return 1 - (1 - base) * (math.cos(math.pi * step / total_steps) + 1) / 2
-
-
 class BYOL(Method):
     def __init__(self, params: Params):
         super().__init__()
@@ -75,7 +69,7 @@ class BYOL(Method):
 
     def before_step(self, step: int, streams: dict[str, Stream]) -> bool:
         total_steps = self.params.epochs * streams["train"].steps_per_epoch
-        self.momentum = target_momentum(step, total_steps, self.params.target_momentum)
+        self.momentum = cosine_momentum(step, total_steps, self.params.target_momentum)
         return True
 
     def training_step(self, train: Batch):

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn.functional as F
 from pydantic import Field
@@ -28,6 +30,12 @@ def ema_update(target: nn.Module, online: nn.Module, momentum: float) -> None:
     """θ_target ← m·θ_target + (1 − m)·θ_online, parameter by parameter (MoCo's key encoder, BYOL's target)."""
     for target_param, online_param in zip(target.parameters(), online.parameters()):
         target_param.mul_(momentum).add_(online_param.detach(), alpha=1 - momentum)
+
+
+def cosine_momentum(step: int, total_steps: int, base: float) -> float:
+    """A target network's EMA momentum at step k of K, rising along a cosine from `base` at k = 0 to 1 at
+    k = K (BYOL, DINO): 1 − (1 − base)·(cos(πk/K) + 1)/2."""
+    return 1 - (1 - base) * (math.cos(math.pi * step / total_steps) + 1) / 2
 
 
 class SelfSupervisedParams(TrainParams, EncoderClusteringFields):
