@@ -32,7 +32,8 @@ LEARNING_SIGNAL = {"infogan": "information_loss", "dec": "uncertainty", "idec": 
                    "mixmatch": "labelled_loss"}
 # Pseudo-labelling on 10 labels a class confirms its own mistakes once α(t) > 0, and its labelled loss rises
 # (the notes' failure with few labels; test_pseudo_label checks that phase); its labelled epochs must learn.
-LEARNING_OVERRIDES = {"pseudo_label": {"ramp_start": 6, "ramp_end": 6}}
+# DINO's teacher follows the student slowly: 12 steps of 256 images do not lower its loss, 108 steps of 32 do.
+LEARNING_OVERRIDES = {"pseudo_label": {"ramp_start": 6, "ramp_end": 6}, "dino": {"batch_size": 32}}
 # 600 training images, about 60 a class: a validation slice of 20 a class, and 10 labelled ones a class for a
 # section that draws a number of them (the others label every image left)
 FEW_LABELS = {"validation_per_class": 20}

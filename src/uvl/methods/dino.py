@@ -15,7 +15,9 @@ rows `dino_kmeans_whitened` and `dino_kmeans`), then linear-probe and kNN accura
 Differences from the paper:
 - The encoder is the seed poster's small ConvNet, not a ViT or ResNet; the head is the paper's (a 3-layer
   MLP with GELUs to an L2-normalised bottleneck, then cosine scores against K unit prototypes, the
-  paper's norm_last_layer), narrower, with fewer prototypes.
+  paper's norm_last_layer), narrower, with fewer prototypes, and with BatchNorm in its MLP (the official
+  code's use_bn_in_head option), without which the teacher's outputs start nearly alike for every digit
+  and centring flattens them to uniform targets (docs/methods/dino.md).
 - The local views are random affine maps that zoom in (crop-and-resize done by the same batched warp), at
   the full 28 x 28, since the small ConvNet takes one input size; 2 of them, not 8, for the CPU budget.
 - A constant teacher temperature (the paper warms it up from 0.04 to 0.07); SGD with momentum and a
@@ -66,12 +68,13 @@ class Params(TrainParams, EncoderClusteringFields):
 
 
 class PrototypeHead(nn.Module):
-    """MLP to an L2-normalised bottleneck, then cosine scores against K unit-length prototypes."""
+    """MLP (with BatchNorm) to an L2-normalised bottleneck, then cosine scores against K unit-length prototypes."""
 
     def __init__(self, in_features: int, hidden: int, bottleneck: int, prototypes: int):
         super().__init__()
-        self.mlp = nn.Sequential(nn.GELU(), nn.Linear(in_features, hidden), nn.GELU(), nn.Linear(hidden, hidden),
-                                 nn.GELU(), nn.Linear(hidden, bottleneck))
+        self.mlp = nn.Sequential(nn.Linear(in_features, hidden), nn.BatchNorm1d(hidden), nn.GELU(),
+                                 nn.Linear(hidden, hidden), nn.BatchNorm1d(hidden), nn.GELU(),
+                                 nn.Linear(hidden, bottleneck))
         self.prototypes = nn.Parameter(torch.randn(prototypes, bottleneck) / bottleneck ** 0.5)  # (K, bottleneck)
 
     def forward(self, features):
