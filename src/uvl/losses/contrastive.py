@@ -112,3 +112,23 @@ def dino_loss(student: list[torch.Tensor], teacher: list[torch.Tensor], center: 
     losses = [-(target * log_predictions[v]).sum(dim=1).mean()
               for t, target in enumerate(targets) for v in range(len(student)) if v != t]
     return sum(losses) / len(losses)
+
+
+def instance_nce_loss(query: torch.Tensor, positive: torch.Tensor, noise: torch.Tensor, temperature: float,
+                      normalizer: float, n_instances: int) -> torch.Tensor:
+    """NCE of instance discrimination (Wu et al. 2018, eq. 2-6), each image its own class:
+
+        P(i|v) = exp(v·f_i/τ) / Z,   h(i, v) = P(i|v) / (P(i|v) + m·P_n(i)),   P_n = 1/n
+        L = −(1/B) Σ_i [ log h(i, f_i) + Σ_{k=1..m} log(1 − h(i, f'_k)) ]
+
+    query v: (B, D), the current features; positive f_i: (B, D), each image's memory-bank entry; noise f':
+    (m, D), m entries drawn uniformly from the bank; all L2-normalised. Z ≈ n·E[exp(v·f'/τ)] is a constant
+    estimated once (`normalizer`); n the number of instances. NCE turns the n-way softmax into binary
+    tasks, data against noise, whose cost does not grow with n.
+    """
+    noise_probability = len(noise) / n_instances  # m·P_n(i)
+    p_positive = torch.exp((query * positive).sum(dim=1) / temperature) / normalizer  # (B,)
+    p_noise = torch.exp(query @ noise.T / temperature) / normalizer  # (B, m)
+    data_term = torch.log(p_positive / (p_positive + noise_probability))
+    noise_term = torch.log(noise_probability / (p_noise + noise_probability)).sum(dim=1)
+    return -(data_term + noise_term).mean()
