@@ -1,5 +1,6 @@
-"""Rotation prediction's labels: which image is turned how, checked pixel by pixel."""
+"""The pretext tasks' inputs: rotation's turns, checked pixel by pixel, and inpainting's holes."""
 
+import pytest
 import torch
 import yaml
 from conftest import ROOT
@@ -35,3 +36,15 @@ def test_the_step_classifies_four_turns_of_every_image():
     loss.backward()
     assert all(p.grad is not None for p in model.parameters())
     assert 0 <= scalars["rotation_acc"].item() <= 1
+
+
+def test_inpainting_holes_are_one_square_each_and_the_loss_sees_only_them():
+    inpainting = methods.get("inpainting")
+    torch.manual_seed(0)
+    holes = inpainting.random_holes(50, 28, 14)
+    assert holes.shape == (50, 1, 28, 28) and (holes.sum(dim=(1, 2, 3)) == 14 * 14).all()
+    rows, columns = holes.any(dim=3)[:, 0], holes.any(dim=2)[:, 0]  # (50, 28): which rows and columns
+    assert (rows.sum(dim=1) == 14).all() and (columns.sum(dim=1) == 14).all()  # one contiguous square
+    two = inpainting.random_holes(2, 28, 14)
+    predicted = torch.where(two, 0.5, 5.0)  # off by 0.5 inside the holes, by 5 outside them
+    assert inpainting.hole_loss(predicted, torch.zeros(2, 1, 28, 28), two).item() == pytest.approx(0.25)
