@@ -48,3 +48,51 @@ def test_inpainting_holes_are_one_square_each_and_the_loss_sees_only_them():
     two = inpainting.random_holes(2, 28, 14)
     predicted = torch.where(two, 0.5, 5.0)  # off by 0.5 inside the holes, by 5 outside them
     assert inpainting.hole_loss(predicted, torch.zeros(2, 1, 28, 28), two).item() == pytest.approx(0.25)
+
+
+def numbered_tiles_image():
+    """A 1 x 1 x 28 x 28 image whose tile k (row-major, 8 x 8, 1 pixel apart) is filled with the value k."""
+    image = torch.full((1, 1, 28, 28), -1.0)
+    for k in range(9):
+        top, left = 9 * (k // 3), 9 * (k % 3)
+        image[0, 0, top:top + 8, left:left + 8] = float(k)
+    return image
+
+
+def test_tiles_are_the_grid_in_row_major_order_scaled_to_the_input_size():
+    from uvl.data.puzzles import tiles
+
+    grid = tiles(numbered_tiles_image())
+    assert grid.shape == (1, 9, 1, 28, 28)
+    assert all(torch.allclose(grid[0, k], torch.full((1, 28, 28), float(k))) for k in range(9))
+
+
+def test_jigsaw_permutations_are_distinct_far_apart_and_seeded():
+    from uvl.data.puzzles import jigsaw_permutations
+
+    chosen = jigsaw_permutations(20, seed=0)
+    assert chosen.shape == (20, 9) and all(sorted(row) == list(range(9)) for row in chosen.tolist())
+    distances = (chosen[:, None, :] != chosen[None, :, :]).sum(axis=2)
+    assert distances[~torch.eye(20, dtype=torch.bool).numpy()].min() >= 6  # no two differ by a swap or two
+    assert (jigsaw_permutations(20, seed=0) == chosen).all() and not (jigsaw_permutations(20, seed=1) == chosen).all()
+
+
+def test_jigsaw_label_names_the_permutation_of_the_tiles():
+    jigsaw = methods.get("jigsaw")
+    permutations = torch.tensor([list(range(9)), [8, 7, 6, 5, 4, 3, 2, 1, 0]])
+    torch.manual_seed(0)
+    puzzles, labels = jigsaw.shuffled_tiles(numbered_tiles_image().expand(6, 1, 28, 28), permutations)
+    for puzzle, label in zip(puzzles, labels.tolist()):
+        shown = [round(tile.mean().item()) for tile in puzzle]
+        assert shown == permutations[label].tolist()
+    assert set(labels.tolist()) == {0, 1}
+
+
+def test_patch_position_pairs_the_centre_tile_with_the_neighbour_its_label_names():
+    patch_position = methods.get("patch_position")
+    torch.manual_seed(0)
+    centre, neighbour, positions = patch_position.tile_pairs(numbered_tiles_image().expand(16, 1, 28, 28))
+    assert torch.allclose(centre, torch.full_like(centre, 4.0))
+    expected = torch.tensor(patch_position.NEIGHBOURS)[positions].float()
+    assert torch.allclose(neighbour.mean(dim=(1, 2, 3)), expected, atol=1e-5)
+    assert positions.min() >= 0 and positions.max() < 8 and len(set(positions.tolist())) > 4
