@@ -7,7 +7,7 @@ from conftest import ROOT
 
 from uvl import methods
 from uvl import params as uvl_params
-from uvl.engine import Batch
+from uvl.engine import Batch, Stream
 
 ROTATION = methods.get("rotation")
 SECTION = yaml.safe_load((ROOT / "params.yaml").read_text())["rotation"]
@@ -96,3 +96,21 @@ def test_patch_position_pairs_the_centre_tile_with_the_neighbour_its_label_names
     expected = torch.tensor(patch_position.NEIGHBOURS)[positions].float()
     assert torch.allclose(neighbour.mean(dim=(1, 2, 3)), expected, atol=1e-5)
     assert positions.min() >= 0 and positions.max() < 8 and len(set(positions.tolist())) > 4
+
+
+def test_pirl_shuffles_each_images_tiles_on_its_own_and_weighs_its_two_terms():
+    pirl = methods.get("pirl")
+    torch.manual_seed(0)
+    puzzles = pirl.shuffled(numbered_tiles_image().expand(8, 1, 28, 28))
+    orders = [[round(tile.mean().item()) for tile in puzzle] for puzzle in puzzles]
+    assert all(sorted(order) == list(range(9)) for order in orders) and len({tuple(o) for o in orders}) == 8
+
+    section = yaml.safe_load((ROOT / "params.yaml").read_text())["pirl"]
+    params = uvl_params.validate_section("pirl", {**section, "noise_samples": 16, "invariance_weight": 1.0},
+                                         pirl.Params)
+    model = pirl.build(params)
+    model.before_step(0, {"train": Stream(torch.zeros(20, 28, 28, dtype=torch.uint8), None, batch_size=4)})
+    loss, scalars = model.training_step(train=Batch(torch.rand(4, 1, 28, 28), None, torch.arange(4)))
+    assert loss.item() == pytest.approx(scalars["invariance"].item())  # λ = 1: the shuffled tiles' term alone
+    loss.backward()
+    assert model.tile_head.weight.grad is not None

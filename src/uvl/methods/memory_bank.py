@@ -74,21 +74,26 @@ class MemoryBank(SelfSupervised):
 
     def training_step(self, train: Batch):
         features = F.normalize(self.encoder(random_affine(train.images, self.params.augment)), dim=1)  # v
-        entries = self.memory[train.indices]  # f_i
-        noise = self.memory[torch.randint(len(self.memory), (self.params.noise_samples,), device=entries.device)]
-        if self.params.objective == "softmax":
-            discrimination = info_nce(features, entries, noise, self.params.temperature)[0]
-        else:
-            if self.normalizer == 0:
-                with torch.no_grad():  # Z ≈ n·E[exp(v·f'/τ)] (the official code's estimate), over every process
-                    mean = distributed.mean(torch.exp(features @ noise.T / self.params.temperature).mean())
-                    self.normalizer.fill_(len(self.memory) * mean)
-            discrimination = instance_nce_loss(features, entries, noise, self.params.temperature, self.normalizer,
-                                               len(self.memory))
+        entries, noise = self.memory[train.indices], self.draw_noise()  # f_i, f'
+        discrimination = self.discrimination(features, entries, noise)
         proximal = (features - entries).pow(2).sum(dim=1).mean()
         self._update = (train.indices, features.detach())
         return (discrimination + self.params.proximal_weight * proximal,
                 {"discrimination": discrimination.detach(), "proximal": proximal.detach()})
+
+    def draw_noise(self) -> torch.Tensor:
+        """m bank entries drawn uniformly: (m, D)."""
+        return self.memory[torch.randint(len(self.memory), (self.params.noise_samples,), device=self.memory.device)]
+
+    def discrimination(self, features: torch.Tensor, entries: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
+        """How well each feature (B, D) picks its image's entry (B, D) against the noise entries (m, D)."""
+        if self.params.objective == "softmax":
+            return info_nce(features, entries, noise, self.params.temperature)[0]
+        if self.normalizer == 0:
+            with torch.no_grad():  # Z ≈ n·E[exp(v·f'/τ)] (the official code's estimate), over every process
+                mean = distributed.mean(torch.exp(features @ noise.T / self.params.temperature).mean())
+                self.normalizer.fill_(len(self.memory) * mean)
+        return instance_nce_loss(features, entries, noise, self.params.temperature, self.normalizer, len(self.memory))
 
     @torch.no_grad()
     def after_step(self):
