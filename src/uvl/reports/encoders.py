@@ -99,7 +99,9 @@ def build(method_names: list[str], params: dict, metrics_dir: Path, records_dir:
              "seeds column where `python -m uvl.reports.seeds` has run them, else the pipeline's seed 0. *train*: "
              "the pretrain stage's wall time on the machine in reports/results.md's cost table; *images/s*: "
              "training images drawn per second (two views of each for the contrastive methods, four turns for "
-             "rotation).", ""]
+             "rotation).", "",
+             "Not here: colorization, a pretext task that needs colour images; uvl has no colour domain yet (the "
+             "adaptation issue adds them).", ""]
     if data["train_limit"] or data["test_limit"]:
         lines += ["**These figures come from a reduced run (quick profile or data limits), not from the whole "
                   "datasets: do not compare them with published figures.**", ""]
