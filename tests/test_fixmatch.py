@@ -40,6 +40,6 @@ def test_cutout_sets_one_square_an_image_to_zero():
 
 def test_a_short_run_trains_both_streams():
     _, _, history = train("fixmatch", epochs=3, threshold=0.0)
-    assert len(history["validation_accuracy"]) == 3
+    assert len(history["epoch_validation_accuracy"]) == 3
     assert all(loss > 0 for loss in history["unlabelled_loss"]), "with τ = 0 every pseudo-label trains"
     assert history["confident_fraction"] == [1.0, 1.0, 1.0]

@@ -9,8 +9,9 @@ With this m, exp(−m/τ) = K/α scales the positive exactly as averaging the K 
 with the margin, accuracy no longer depends on the number of negatives, so a short queue (or a small batch)
 does as well as a long one. At K = α the margin is 0 and EqCo is MoCo.
 
-Everything else (encoders, queue, momentum update, augmentations, clustering rows `eqco`,
-`eqco_kmeans_whitened`, `eqco_kmeans`) is MoCo's, and so are its differences from the paper.
+Everything else (encoders, queue, momentum update, augmentations: uvl.models.momentum_contrast, and the
+clustering rows `eqco`, `eqco_kmeans_whitened`, `eqco_kmeans`) is MoCo's, and so are its differences from
+the paper.
 
 docs/methods/eqco.md has what was tried and measured.
 """
@@ -23,8 +24,7 @@ import numpy as np
 from pydantic import PositiveInt
 
 from uvl.clustering.features import cluster_features
-from uvl.losses.contrastive import info_nce
-from uvl.methods import moco
+from uvl.models.momentum_contrast import MomentumContrast, MomentumContrastParams
 
 PUBLISHED = []  # the paper reports ImageNet and CIFAR; we know of no MNIST figure
 TASK = "clustering"
@@ -32,7 +32,7 @@ SELECTED_ON = ("not tuned: MoCo's defaults; α is MoCo's queue size, so the marg
                "negatives the shorter queue lacks")
 
 
-class Params(moco.Params):
+class Params(MomentumContrastParams):
     alpha: PositiveInt  # α, the number of negatives the loss behaves as if it had
 
 
@@ -41,19 +41,10 @@ def margin(temperature: float, alpha: int, negatives: int) -> float:
     return temperature * math.log(alpha / negatives)
 
 
-class EqCo(moco.MoCo):
-    def __init__(self, params: Params):
-        super().__init__(params)
-        self.margin = margin(params.temperature, params.alpha, params.queue_size)  # m
-
-    def contrast(self, query, key):
-        return info_nce(query, key, self.queue, self.params.temperature, self.margin)
+def build(params: Params) -> MomentumContrast:
+    return MomentumContrast(params, margin(params.temperature, params.alpha, params.queue_size))
 
 
-def build(params: Params) -> EqCo:
-    return EqCo(params)
-
-
-def cluster(features: np.ndarray, params: Params, model: EqCo) -> dict[str, np.ndarray]:
-    """features: (N, D) L2-normalised encoder features from `EqCo.embed`."""
+def cluster(features: np.ndarray, params: Params, model: MomentumContrast) -> dict[str, np.ndarray]:
+    """features: (N, D) L2-normalised encoder features from `MomentumContrast.embed`."""
     return cluster_features("eqco", features, params, params.seed)

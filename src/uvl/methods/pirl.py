@@ -4,7 +4,8 @@ Where the jigsaw task (uvl.methods.jigsaw) asks the features to say how an image
 them not to care: the representation of an image and that of its shuffled tiles should be the same. The
 image goes through the encoder (f(v_I)); its 9 tiles, shuffled, go through the same encoder one by one and
 a linear layer maps their concatenated features to one vector (g(v_I^t)). Both are pulled to the image's
-entry m_I in a memory bank of f(v_I) and pushed from m other entries (uvl.methods.memory_bank):
+entry m_I in a memory bank of f(v_I) and pushed from m other entries (uvl.methods.memory_bank; its code,
+uvl.models.memory_bank, is PIRL's too):
 
     L = λ·L(m_I, g(v_I^t)) + (1 − λ)·L(m_I, f(v_I))
 
@@ -38,7 +39,7 @@ from uvl.clustering.features import cluster_features
 from uvl.data.augment import random_affine
 from uvl.data.puzzles import GRID, tiles
 from uvl.engine import Batch
-from uvl.methods import memory_bank
+from uvl.models.memory_bank import MemoryBank, MemoryBankParams
 
 PUBLISHED = []  # the paper reports ImageNet and its transfers; we know of no MNIST figure (anchors)
 TASK = "clustering"
@@ -46,7 +47,7 @@ SELECTED_ON = ("not tuned: the paper's λ, m's scale and τ, the memory bank's s
                "optimiser; the clustering rows' settings are MoCo's")
 
 
-class Params(memory_bank.Params):
+class Params(MemoryBankParams):
     invariance_weight: float = Field(ge=0, le=1)  # λ, the weight of the shuffled tiles' term (0.5 in the paper)
 
 
@@ -56,7 +57,7 @@ def shuffled(images: torch.Tensor) -> torch.Tensor:
     return tiles(images)[torch.arange(len(images), device=images.device).unsqueeze(1), order]
 
 
-class PIRL(memory_bank.MemoryBank):
+class PIRL(MemoryBank):
     def __init__(self, params: Params):
         super().__init__(params)
         self.tile_head = nn.Linear(GRID * GRID * params.feature_dim, params.feature_dim)  # g's last layer
